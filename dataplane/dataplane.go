@@ -1,0 +1,339 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flexcp/flexcp/config"
+	"github.com/flexcp/flexcp/dataplane/dpdk"
+	"github.com/flexcp/flexcp/dataplane/fwd"
+	"github.com/flexcp/flexcp/metrics"
+)
+
+// Defaults of Options.
+const (
+	// DefaultDrainInterval bounds how long a frame waits on a TX list.
+	DefaultDrainInterval = 20 * time.Microsecond
+	// DefaultMaxIdleSleep is the longest nap of the adaptive idle policy.
+	DefaultMaxIdleSleep = 200 * time.Microsecond
+	// DefaultPublishInterval is how often workers copy their counters to
+	// the block the metrics collector reads.
+	DefaultPublishInterval = 100 * time.Millisecond
+)
+
+// Options are settings that do not come from the config file.
+type Options struct {
+	// EALArgs, when not nil, replace the config's eal list (the command
+	// line's arguments before "--").
+	EALArgs []string
+	// Logger receives start-up and shutdown messages; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// DrainInterval, MaxIdleSleep, PublishInterval: zero means the default.
+	DrainInterval, MaxIdleSleep, PublishInterval time.Duration
+}
+
+// Port is one configured DPDK port.
+type Port struct {
+	// Index is the port's index in the config and in fwd.
+	Index int
+	// Conf is the port's configuration.
+	Conf *config.Port
+	// ID is the DPDK port id.
+	ID dpdk.Port
+	// MAC is the port's Ethernet address.
+	MAC [6]byte
+	// Driver is the PMD's name.
+	Driver string
+}
+
+// Dataplane is a running set of ports and workers. Its methods are called
+// by one control goroutine.
+type Dataplane struct {
+	cfg     *config.Config
+	opt     Options
+	log     *slog.Logger
+	pool    *dpdk.Mempool
+	ports   []Port
+	table   *fwd.Table
+	workers []*Worker
+	started bool
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// ealArgs builds the EAL argument list: the program name, the config's (or
+// the command line's) arguments, and a --vdev or -a for each port whose
+// device the arguments do not already name.
+func ealArgs(cfg *config.Config, override []string) []string {
+	args := []string{"flexcp"}
+	base := cfg.EAL
+	if override != nil {
+		base = override
+	}
+	args = append(args, base...)
+	joined := strings.Join(base, " ")
+	for i := range cfg.Ports {
+		p := &cfg.Ports[i]
+		if strings.Contains(joined, p.Device) {
+			continue
+		}
+		if p.IsPCI() {
+			args = append(args, "-a", p.Device)
+		} else {
+			args = append(args, "--vdev", p.Device)
+		}
+	}
+	return args
+}
+
+// New initialises the EAL and brings up the mempool, ports and workers of
+// cfg. It fails with a message that names what to change. Call Close when
+// done, also after an error from Run.
+func New(cfg *config.Config, opt Options) (*Dataplane, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.DrainInterval == 0 {
+		opt.DrainInterval = DefaultDrainInterval
+	}
+	if opt.MaxIdleSleep == 0 {
+		opt.MaxIdleSleep = DefaultMaxIdleSleep
+	}
+	if opt.PublishInterval == 0 {
+		opt.PublishInterval = DefaultPublishInterval
+	}
+	d := &Dataplane{cfg: cfg, opt: opt, log: opt.Logger}
+	need := cfg.HugepageBytes()
+	if !ealNoHuge(cfg, opt.EALArgs) {
+		if err := config.CheckHugepages(need); err != nil {
+			return nil, err
+		}
+	}
+	args := ealArgs(cfg, opt.EALArgs)
+	d.log.Debug("EAL init", "args", strings.Join(args, " "))
+	if _, err := dpdk.Init(args); err != nil {
+		return nil, fmt.Errorf("dataplane: EAL init (%s): %w; check the eal list in the config and that no other DPDK process holds the devices", strings.Join(args[1:], " "), err)
+	}
+	if err := d.setup(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// ealNoHuge reports whether the EAL args ask for no hugepages.
+func ealNoHuge(cfg *config.Config, override []string) bool {
+	args := cfg.EAL
+	if override != nil {
+		args = override
+	}
+	for _, a := range args {
+		if a == "--no-huge" {
+			return true
+		}
+	}
+	return false
+}
+
+// setup creates the mempool, ports, forwarding table and workers.
+func (d *Dataplane) setup() error {
+	cfg := d.cfg
+	nw := len(cfg.Lcores)
+	// Look ports up first: a missing device is the likeliest mistake.
+	for i := range cfg.Ports {
+		pc := &cfg.Ports[i]
+		name := pc.Device
+		if !pc.IsPCI() {
+			name = pc.VdevName()
+		}
+		id, err := dpdk.PortByName(name)
+		if err != nil {
+			return fmt.Errorf("dataplane: port %q: device %q not found (%v); for a vdev check that the interface exists in this network namespace, for PCI that the device is bound to a DPDK driver", pc.Name, pc.Device, err)
+		}
+		d.ports = append(d.ports, Port{Index: i, Conf: pc, ID: id})
+	}
+	pool, err := dpdk.NewPktmbufPool("flexcp_mbufs", uint32(cfg.Mempool.Mbufs), uint32(cfg.Mempool.Cache), 0, uint16(cfg.Mempool.DataRoom), d.ports[0].ID.SocketID())
+	if err != nil {
+		return fmt.Errorf("dataplane: mempool of %d mbufs: %w; lower [mempool] mbufs or reserve more hugepages", cfg.Mempool.Mbufs, err)
+	}
+	d.pool = pool
+	for i := range d.ports {
+		if err := d.setupPort(&d.ports[i], nw); err != nil {
+			return err
+		}
+	}
+	fc, err := fwdConfig(cfg, d.ports)
+	if err != nil {
+		return err
+	}
+	d.table, err = fwd.Build(fc)
+	if err != nil {
+		return fmt.Errorf("dataplane: routing table: %w", err)
+	}
+	for i, cpu := range cfg.Lcores {
+		w, err := newWorker(d, i, cpu)
+		if err != nil {
+			return err
+		}
+		d.workers = append(d.workers, w)
+	}
+	return nil
+}
+
+// setupPort configures queues, MTU and promiscuous mode and starts p.
+func (d *Dataplane) setupPort(p *Port, queues int) error {
+	pc := p.Conf
+	info, err := p.ID.Info()
+	if err != nil {
+		return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
+	}
+	p.Driver = info.Driver
+	if int(info.MaxRxQueues) < queues || int(info.MaxTxQueues) < queues {
+		return fmt.Errorf("dataplane: port %q (%s) supports %d RX / %d TX queues, %d workers need %d; use fewer lcores or one vdev per queue (DESIGN.md section 7)",
+			pc.Name, info.Driver, info.MaxRxQueues, info.MaxTxQueues, queues, queues)
+	}
+	conf := dpdk.PortConf{RxQueues: uint16(queues), TxQueues: uint16(queues)}
+	if queues > 1 && info.RSSOffloads != 0 {
+		types := info.RSSOffloads & (dpdk.RSSIPv4 | dpdk.RSSIPv6 | dpdk.RSSNonfragIPv4TCP | dpdk.RSSNonfragIPv6TCP)
+		conf.RSS = &dpdk.RSSConf{Types: types}
+		if info.HashKeySize > 0 {
+			conf.RSS.Key = dpdk.SymmetricRSSKey(int(info.HashKeySize))
+		}
+	}
+	if err := p.ID.Configure(conf); err != nil {
+		return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
+	}
+	if err := p.ID.SetMTU(uint16(pc.MTU)); err != nil {
+		// Some PMDs (af_packet) fix the MTU to the interface's: accept
+		// that if it already matches.
+		if cur, err2 := p.ID.MTU(); err2 != nil || int(cur) < pc.MTU {
+			return fmt.Errorf("dataplane: port %q: set MTU %d: %w; set the interface MTU or lower mtu in the config", pc.Name, pc.MTU, err)
+		}
+	}
+	socket := p.ID.SocketID()
+	for q := 0; q < queues; q++ {
+		if err := p.ID.RxQueueSetup(uint16(q), uint16(pc.RxDesc), socket, d.pool); err != nil {
+			return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
+		}
+		if err := p.ID.TxQueueSetup(uint16(q), uint16(pc.TxDesc), socket); err != nil {
+			return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
+		}
+	}
+	if err := p.ID.Start(); err != nil {
+		return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
+	}
+	if err := p.ID.SetPromiscuous(true); err != nil {
+		d.log.Debug("promiscuous mode not available", "port", pc.Name, "err", err)
+	}
+	mac, err := p.ID.MACAddr()
+	if err != nil {
+		return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
+	}
+	if len(pc.MAC) == 6 {
+		copy(mac[:], pc.MAC)
+	}
+	p.MAC = mac
+	d.log.Info("port up", "port", pc.Name, "device", pc.Device, "driver", info.Driver, "mac", fwd.MAC(mac).String(), "queues", queues, "mtu", pc.MTU)
+	return nil
+}
+
+// fwdConfig translates the config into fwd's configuration.
+func fwdConfig(cfg *config.Config, ports []Port) (fwd.Config, error) {
+	var fc fwd.Config
+	for i := range ports {
+		p := &ports[i]
+		fc.Ports = append(fc.Ports, fwd.PortConfig{Index: uint16(i), MAC: fwd.MAC(p.MAC), MTU: p.Conf.MTU, Addrs: append([]netip.Prefix(nil), p.Conf.Addresses...)})
+	}
+	for _, r := range cfg.Routes {
+		fc.Routes = append(fc.Routes, fwd.Route{Prefix: r.Prefix, Via: r.Via, Port: uint16(r.PortIndex)})
+	}
+	for _, n := range cfg.Neighbors {
+		fc.Neighbors = append(fc.Neighbors, fwd.StaticNeighbor{Port: uint16(n.PortIndex), Addr: n.IP, MAC: fwd.MAC(n.MAC)})
+	}
+	return fc, nil
+}
+
+// Ports returns the dataplane's ports.
+func (d *Dataplane) Ports() []Port { return d.ports }
+
+// Workers returns the dataplane's workers.
+func (d *Dataplane) Workers() []*Worker { return d.workers }
+
+// Pool returns the mempool.
+func (d *Dataplane) Pool() *dpdk.Mempool { return d.pool }
+
+// Run starts the workers and blocks until ctx is done, then stops them and
+// waits until each has drained its TX lists. It returns the first worker
+// error, if any.
+func (d *Dataplane) Run(ctx context.Context) error {
+	if d.started {
+		return errors.New("dataplane: Run called twice")
+	}
+	d.started = true
+	errc := make(chan error, len(d.workers))
+	stop := make(chan struct{})
+	for _, w := range d.workers {
+		d.wg.Add(1)
+		go func(w *Worker) {
+			defer d.wg.Done()
+			if err := w.run(stop); err != nil {
+				errc <- err
+			}
+		}(w)
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	close(stop)
+	d.wg.Wait()
+	return err
+}
+
+// Close stops and closes the ports, frees the mempool and cleans up the
+// EAL. It is safe to call after a failed New or Run.
+func (d *Dataplane) Close() {
+	if d.closed {
+		return
+	}
+	d.closed = true
+	for _, w := range d.workers {
+		w.release()
+	}
+	for i := range d.ports {
+		p := &d.ports[i]
+		if err := p.ID.Stop(); err != nil {
+			d.log.Debug("port stop", "port", p.Conf.Name, "err", err)
+		}
+		if err := p.ID.Close(); err != nil {
+			d.log.Debug("port close", "port", p.Conf.Name, "err", err)
+		}
+	}
+	if d.pool != nil {
+		d.pool.Free()
+	}
+	if err := dpdk.Cleanup(); err != nil {
+		d.log.Debug("EAL cleanup", "err", err)
+	}
+}
+
+// Summary is the one line printed at shutdown.
+func (d *Dataplane) Summary() string {
+	blocks := make([]*metrics.Counters, len(d.workers))
+	var refused uint64
+	for i, w := range d.workers {
+		blocks[i] = w.mc
+		refused += w.mc.Drops[metrics.DropTxFull].Load()
+	}
+	t := metrics.Sum(blocks...)
+	return fmt.Sprintf("flexcp: stopped: %d workers, rx %d pkts %d bytes, tx %d pkts %d bytes, dropped %d (tx refused %d), connections %d (fallback %d), joins %d accepted %d rejected",
+		len(d.workers), t.RxPackets, t.RxBytes, t.TxPackets, t.TxBytes, t.Drops, refused, t.ConnectionsOpened, t.ConnectionsFallback, t.JoinsAccepted, t.JoinsRejected)
+}

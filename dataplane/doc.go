@@ -1,0 +1,34 @@
+// Package dataplane runs flexcp's packet path on DPDK: it initialises the
+// EAL, creates the mempool, configures the ports of the config (one RX and
+// one TX queue per worker on every port), and runs one worker goroutine
+// per configured lcore.
+//
+// A worker is locked to its OS thread, pinned to its CPU and registered
+// with the EAL (so mempool caches work). It polls its queue index on every
+// port in bursts, hands each frame to the L2/L3 forwarder (package
+// dataplane/fwd: ARP, NDP, ICMP, longest-prefix routing) and, for TCP
+// packets of translated connections, to the MPTCP translator (package
+// translate) in between, then transmits per egress port in bursts. Each
+// worker owns its forwarder, translator and counters: nothing in a worker is
+// touched by another goroutine except the counters, which the metrics
+// collector reads with atomic loads.
+//
+// Per burst the worker makes one cgo call to receive per port and one to
+// transmit per egress port; mbuf fields are read and written through
+// unsafe offsets (package dataplane/dpdk). The clock is read once per poll
+// round. Packets the forwarder or translator originate come from a small
+// per-worker stash of mbufs refilled in bulk.
+//
+// TX batching: frames collect on per-port lists and are sent when a list
+// fills, and at the end of every poll round in which the worker received
+// nothing or DrainInterval has passed since the last flush, so a lone
+// packet waits at most one poll round plus DrainInterval. Whatever a port's
+// TX queue refuses is freed and counted.
+//
+// Idle policy: "poll" spins; "adaptive" backs off to short sleeps (up to
+// MaxIdleSleep) after consecutive empty polls, so flexcp can share a small
+// machine with its test peers at the cost of wake-up latency.
+//
+// What it gives up: single-segment mbufs only (no jumbo chains, no TSO/LRO);
+// no fragmentation; one mempool (NUMA socket of the first port).
+package dataplane

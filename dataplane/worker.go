@@ -1,0 +1,261 @@
+package dataplane
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+	"unsafe"
+
+	"github.com/flexcp/flexcp/config"
+	"github.com/flexcp/flexcp/dataplane/dpdk"
+	"github.com/flexcp/flexcp/dataplane/fwd"
+	"github.com/flexcp/flexcp/metrics"
+)
+
+// maxBurst bounds the configured burst size.
+const maxBurst = 256
+
+// stashSize is how many mbufs a worker allocates at once for the packets
+// it originates.
+const stashSize = 32
+
+// Worker is one polling loop: one lcore, one queue index on every port.
+// All its fields are owned by its goroutine; only the metrics block mc is
+// read by others (atomic loads).
+type Worker struct {
+	d     *Dataplane
+	id    int
+	cpu   int
+	queue uint16
+	burst int
+	idle  config.IdlePolicy
+
+	fwd *fwd.Forwarder
+	out *fwd.Output
+
+	rx      []*dpdk.Mbuf // RX burst array
+	frames  []fwd.Frame  // the burst as fwd frames
+	txm     []*dpdk.Mbuf // TX staging for one port
+	freem   []*dpdk.Mbuf // free staging
+	stash   []*dpdk.Mbuf // mbufs for originated packets
+	pool    *dpdk.Mempool
+	dataOff int // headroom of a fresh mbuf
+
+	queued    int   // frames on TX lists since the last flush
+	lastFlush int64 // clock of the last flush
+	txRefused uint64
+	txPkts    []uint64 // per port, owner-only
+	txBytes   []uint64
+	rxPkts    []uint64
+	rxBytes   []uint64
+
+	lastPublish int64
+	mc          *metrics.Counters // published counters, see publishCounters
+}
+
+// newWorker builds worker id for CPU cpu.
+func newWorker(d *Dataplane, id, cpu int) (*Worker, error) {
+	burst := d.cfg.Burst
+	if burst <= 0 || burst > maxBurst {
+		burst = 32
+	}
+	np := len(d.ports)
+	w := &Worker{
+		d: d, id: id, cpu: cpu, queue: uint16(id), burst: burst, idle: d.cfg.Idle,
+		rx:      make([]*dpdk.Mbuf, burst),
+		frames:  make([]fwd.Frame, burst),
+		txm:     make([]*dpdk.Mbuf, 2*burst),
+		freem:   make([]*dpdk.Mbuf, 0, 2*burst),
+		stash:   make([]*dpdk.Mbuf, 0, stashSize),
+		pool:    d.pool,
+		dataOff: dpdk.MbufHeadroom,
+		txPkts:  make([]uint64, np), txBytes: make([]uint64, np),
+		rxPkts: make([]uint64, np), rxBytes: make([]uint64, np),
+		mc: new(metrics.Counters),
+	}
+	var err error
+	w.fwd, err = fwd.NewForwarder(d.table, w)
+	if err != nil {
+		return nil, fmt.Errorf("dataplane: worker %d: %w", id, err)
+	}
+	w.out = fwd.NewOutput(np, 2*burst, 2*burst, w)
+	return w, nil
+}
+
+// mbufOf turns a Frame's Ref back into its mbuf. Refs are mbuf pointers
+// (C memory, invisible to the Go garbage collector).
+func mbufOf(ref uintptr) *dpdk.Mbuf { return *(**dpdk.Mbuf)(unsafe.Pointer(&ref)) }
+
+// refOf is the inverse of mbufOf.
+func refOf(m *dpdk.Mbuf) uintptr { return uintptr(unsafe.Pointer(m)) }
+
+// Alloc implements fwd.Allocator: an empty mbuf from the worker's stash,
+// refilled with one bulk allocation when empty.
+func (w *Worker) Alloc() (fwd.Frame, bool) {
+	if len(w.stash) == 0 {
+		w.stash = w.stash[:stashSize]
+		if !w.pool.AllocBulk(w.stash) {
+			w.stash = w.stash[:0]
+			return fwd.Frame{}, false
+		}
+	}
+	m := w.stash[len(w.stash)-1]
+	w.stash = w.stash[:len(w.stash)-1]
+	return fwd.Frame{Buf: m.Buf(), Off: int(m.DataOff()), Ref: refOf(m)}, true
+}
+
+// FlushOutput implements fwd.Flusher: transmit every TX list, free every
+// buffer on the free list, and reset the lists.
+func (w *Worker) FlushOutput(o *fwd.Output) {
+	for port, list := range o.TX {
+		if len(list) == 0 {
+			continue
+		}
+		var bytes uint64
+		for i := range list {
+			fr := &list[i]
+			m := mbufOf(fr.Ref)
+			setWindow(m, fr.Off, fr.Len)
+			w.txm[i] = m
+			bytes += uint64(fr.Len)
+		}
+		n := len(list)
+		sent := w.d.ports[port].ID.TxBurst(w.queue, w.txm[:n])
+		if sent < n {
+			// A full TX ring: free what it refused, count it.
+			for i := sent; i < n; i++ {
+				bytes -= uint64(w.txm[i].DataLen())
+			}
+			dpdk.FreeBulk(w.txm[sent:n])
+			w.txRefused += uint64(n - sent)
+		}
+		w.txPkts[port] += uint64(sent)
+		w.txBytes[port] += bytes
+		clear(w.txm[:n])
+	}
+	if len(o.Free) > 0 {
+		w.freem = w.freem[:0]
+		for _, ref := range o.Free {
+			w.freem = append(w.freem, mbufOf(ref))
+		}
+		dpdk.FreeBulk(w.freem)
+		clear(w.freem)
+		w.freem = w.freem[:0]
+	}
+	o.Reset()
+	w.queued = 0
+}
+
+// setWindow makes the mbuf's data window [off, off+n) of its buffer.
+func setWindow(m *dpdk.Mbuf, off, n int) {
+	cur := int(m.DataOff())
+	switch {
+	case off < cur:
+		m.Prepend(uint16(cur - off))
+	case off > cur:
+		m.Adj(uint16(off - cur))
+	}
+	m.SetDataLen(uint16(n))
+}
+
+// now is the worker clock: monotonic nanoseconds.
+var clockBase = time.Now()
+
+func now() int64 { return int64(time.Since(clockBase)) }
+
+// run is the worker loop. It returns when stop is closed, after a final
+// flush, or with an error if the thread cannot be set up.
+func (w *Worker) run(stop <-chan struct{}) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := dpdk.PinThread(w.cpu); err != nil {
+		return fmt.Errorf("dataplane: worker %d: pin to CPU %d: %w; choose lcores this process may run on", w.id, w.cpu, err)
+	}
+	if _, err := dpdk.RegisterThread(); err != nil {
+		return fmt.Errorf("dataplane: worker %d: register with EAL: %w", w.id, err)
+	}
+	defer dpdk.UnregisterThread()
+
+	drain := int64(w.d.opt.DrainInterval)
+	maxSleep := w.d.opt.MaxIdleSleep
+	publish := int64(w.d.opt.PublishInterval)
+	empty := 0
+	for {
+		select {
+		case <-stop:
+			w.FlushOutput(w.out)
+			w.publishCounters()
+			return nil
+		default:
+		}
+		t := now()
+		got := 0
+		for pi := range w.d.ports {
+			got += w.poll(t, pi)
+		}
+		w.fwd.Tick(t, w.out)
+		if w.queued > 0 && (got == 0 || t-w.lastFlush >= drain) || len(w.out.Free) > 0 {
+			w.FlushOutput(w.out)
+			w.lastFlush = t
+		}
+		if t-w.lastPublish >= publish {
+			w.publishCounters()
+			w.lastPublish = t
+		}
+		if got > 0 {
+			empty = 0
+			continue
+		}
+		empty++
+		if w.idle == config.IdleAdaptive && empty > 64 {
+			// Back off: 1 us doubling up to maxSleep.
+			d := time.Microsecond << min(empty/64, 10)
+			if d > maxSleep {
+				d = maxSleep
+			}
+			time.Sleep(d)
+		}
+	}
+}
+
+// poll receives one burst from port pi and handles it.
+func (w *Worker) poll(t int64, pi int) int {
+	port := &w.d.ports[pi]
+	n := port.ID.RxBurst(w.queue, w.rx)
+	if n == 0 {
+		return 0
+	}
+	var bytes uint64
+	for i := 0; i < n; i++ {
+		m := w.rx[i]
+		l := int(m.DataLen())
+		w.frames[i] = fwd.Frame{Buf: m.Buf(), Off: int(m.DataOff()), Len: l, Port: uint16(pi), Ref: refOf(m)}
+		bytes += uint64(l)
+		w.rx[i] = nil
+	}
+	w.rxPkts[pi] += uint64(n)
+	w.rxBytes[pi] += bytes
+	w.handle(t, w.frames[:n])
+	clear(w.frames[:n])
+	return n
+}
+
+// handle passes a burst through the forwarder.
+func (w *Worker) handle(t int64, frames []fwd.Frame) {
+	for i := range frames {
+		fr := &frames[i]
+		switch w.fwd.Classify(t, fr, w.out) {
+		case fwd.KindTransit4, fwd.KindTransit6:
+			w.fwd.RouteIP(t, fr, w.out)
+		}
+	}
+	w.queued += len(frames)
+}
+
+// release frees the worker's stash. Called after the worker stopped.
+func (w *Worker) release() {
+	if len(w.stash) > 0 {
+		dpdk.FreeBulk(w.stash)
+		w.stash = w.stash[:0]
+	}
+}
