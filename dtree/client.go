@@ -1,0 +1,227 @@
+package dtree
+
+// mergeMax bounds merging of touching mappings in a ClientMap, so that the
+// union of a new mapping with the records it overlaps stays below 2^24.
+const mergeMax = 1 << 22
+
+// consistent reports whether x and a new mapping (ssn, dsn) agree on the
+// data sequence number of the first subflow byte they share.
+func consistent(x *rec, ssn seq32, dsn dsn64) bool {
+	p := ssn
+	if ssn.lt(x.ssn) {
+		p = x.ssn
+	}
+	return x.dsnAt(p) == dsn.add(p.diff(ssn))
+}
+
+// ClientInsert records the client's mapping of subflow sub's bytes
+// [ssn, ssn+n) to data bytes [dsn, dsn+n), as carried in a DSS option.
+// A mapping that overlaps stored ones consistently (same DSN for every
+// shared byte) is merged with them, and so is a stored neighbour it
+// continues exactly; bytes below the subflow's trim floor are clipped off.
+// Inserted, Duplicate (nothing new), Conflict, Old, Full or Invalid.
+func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n uint32) Verdict {
+	t := s.tree(m.h, kindClient)
+	if sub >= MaxSubflows || n == 0 || n > MaxMappingLen {
+		return Invalid
+	}
+	lo, d := seq32(ssn), dsn64(dsn)
+	if t.floorOK&(1<<sub) != 0 {
+		f := t.floor[sub]
+		if lo.add(n).le(f) {
+			return Old
+		}
+		if lo.lt(f) {
+			k := f.diff(lo)
+			lo, d, n = f, d.add(k), n-k
+		}
+	}
+	hi := lo.add(n)
+	r := &t.rings[sub]
+	cnt := r.len()
+
+	// Records [a, b) overlap [lo, hi); they must all agree with the new one.
+	a := s.sl.lastSSN(r, lo)
+	if a < 0 || s.sl.at(r, a).ssnEnd().le(lo) {
+		a++
+	}
+	b := a
+	for ; b < cnt; b++ {
+		x := s.sl.at(r, b)
+		if !x.ssn.lt(hi) {
+			break
+		}
+		if !consistent(x, lo, d) {
+			return Conflict
+		}
+	}
+	if b-a == 1 {
+		x := s.sl.at(r, a)
+		if x.ssn.le(lo) && hi.le(x.ssnEnd()) {
+			return Duplicate
+		}
+	}
+	if b > a {
+		if x := s.sl.at(r, a); x.ssn.lt(lo) {
+			d, lo = x.dsn, x.ssn
+		}
+		if e := s.sl.at(r, b-1).ssnEnd(); hi.lt(e) {
+			hi = e
+		}
+		if hi.diff(lo) > recLenMask {
+			return Conflict
+		}
+	}
+	// Touching neighbours that the union continues exactly join it.
+	if a > 0 {
+		x := s.sl.at(r, a-1)
+		if x.ssnEnd() == lo && x.dsnEnd() == d && hi.diff(x.ssn) <= mergeMax {
+			a--
+			d, lo = x.dsn, x.ssn
+		}
+	}
+	if b < cnt {
+		x := s.sl.at(r, b)
+		if x.ssn == hi && x.dsn == d.add(hi.diff(lo)) && x.ssnEnd().diff(lo) <= mergeMax {
+			b++
+			hi = x.ssnEnd()
+		}
+	}
+	u := mkrec(d, lo, hi.diff(lo), sub)
+	if a == b {
+		if !s.sl.room(r) {
+			return Full
+		}
+		s.sl.insertAt(r, a, u)
+		return Inserted
+	}
+	*s.sl.at(r, a) = u
+	s.sl.removeRange(r, a+1, b)
+	return Inserted
+}
+
+// ClientLookup maps the segment of subflow sub with subflow bytes
+// [ssn, ssn+n): it returns the DSN of the first byte and how many of the
+// segment's bytes, from the first, one stored mapping covers (at most n).
+// ok is false if no mapping covers the first byte.
+func (s *Store) ClientLookup(m ClientMap, sub uint8, ssn uint32, n uint32) (dsn uint64, covered uint32, ok bool) {
+	t := s.tree(m.h, kindClient)
+	if sub >= MaxSubflows {
+		return 0, 0, false
+	}
+	r := &t.rings[sub]
+	x := seq32(ssn)
+	i := s.sl.lastSSN(r, x)
+	if i < 0 {
+		return 0, 0, false
+	}
+	p := s.sl.at(r, i)
+	if !p.covers(x) {
+		return 0, 0, false
+	}
+	covered = p.ssnEnd().diff(x)
+	if n < covered {
+		covered = n
+	}
+	return uint64(p.dsnAt(x)), covered, true
+}
+
+// firstUnacked returns the subflow sequence number of sub's first mapped
+// byte (in subflow order) whose DSN is not below dataAck, and the index of
+// the record holding it; found is false if every mapped byte is acked.
+func (s *Store) firstUnacked(t *tree, sub uint8, dataAck dsn64) (x seq32, i int, found bool) {
+	r := &t.rings[sub]
+	for i = 0; i < r.len(); i++ {
+		p := s.sl.at(r, i)
+		if p.below(dataAck) {
+			continue
+		}
+		if p.dsn.lt(dataAck) {
+			return p.ssn.add(uint32(dataAck.diff(p.dsn))), i, true
+		}
+		return p.ssn, i, true
+	}
+	return 0, i, false
+}
+
+// ClientAcked returns the highest subflow sequence number x of subflow sub
+// such that every mapped byte of sub below x has a DSN below dataAck (the
+// server's cumulative acknowledgement as a DSN); when every stored byte is
+// acknowledged, x is the end of the last stored mapping, or the trim floor
+// if none is stored. ok is false if the subflow has neither mappings nor a
+// floor. The engine acknowledges min(x, what it has seen contiguously).
+// Cost: the number of fully acknowledged mappings not yet trimmed, plus one.
+func (s *Store) ClientAcked(m ClientMap, sub uint8, dataAck uint64) (ssn uint32, ok bool) {
+	t := s.tree(m.h, kindClient)
+	if sub >= MaxSubflows {
+		return 0, false
+	}
+	x, _, found := s.firstUnacked(t, sub, dsn64(dataAck))
+	if found {
+		return uint32(x), true
+	}
+	r := &t.rings[sub]
+	if r.len() > 0 {
+		return uint32(s.sl.at(r, r.len()-1).ssnEnd()), true
+	}
+	if t.floorOK&(1<<sub) != 0 {
+		return uint32(t.floor[sub]), true
+	}
+	return 0, false
+}
+
+// ClientTrim forgets subflow sub's bytes below cut = min(ssnAck, the first
+// mapped byte whose DSN is not below dataAck): every forgotten byte is
+// below both acknowledgements. cut becomes the subflow's floor (it never
+// moves back); later inserts below it are clipped or Old.
+func (s *Store) ClientTrim(m ClientMap, sub uint8, dataAck uint64, ssnAck uint32) {
+	t := s.tree(m.h, kindClient)
+	if sub >= MaxSubflows {
+		return
+	}
+	cut := seq32(ssnAck)
+	if x, _, found := s.firstUnacked(t, sub, dsn64(dataAck)); found && x.lt(cut) {
+		cut = x
+	}
+	bit := uint8(1) << sub
+	if t.floorOK&bit != 0 && cut.le(t.floor[sub]) {
+		return
+	}
+	t.floor[sub] = cut
+	t.floorOK |= bit
+	r := &t.rings[sub]
+	k := 0
+	for k < r.len() && s.sl.at(r, k).belowS(cut) {
+		k++
+	}
+	r.popFront(k)
+	if r.len() > 0 {
+		if p := s.sl.at(r, 0); p.ssn.lt(cut) {
+			c := cut.diff(p.ssn)
+			*p = mkrec(p.dsn.add(c), cut, p.len()-c, sub)
+		}
+	}
+	s.sl.shrink(r)
+}
+
+// ClientDrop forgets subflow sub entirely (it closed): its mappings and its
+// floor, so the id can be reused by a new subflow.
+func (s *Store) ClientDrop(m ClientMap, sub uint8) {
+	t := s.tree(m.h, kindClient)
+	if sub >= MaxSubflows {
+		return
+	}
+	s.sl.drop(&t.rings[sub])
+	t.floorOK &^= 1 << sub
+}
+
+// ClientLen returns the number of stored mappings of m (merged runs count
+// once).
+func (s *Store) ClientLen(m ClientMap) int {
+	t := s.tree(m.h, kindClient)
+	n := 0
+	for i := 0; i < MaxSubflows; i++ {
+		n += t.rings[i].len()
+	}
+	return n
+}
