@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -110,6 +111,9 @@ func New(cfg *config.Config, opt Options) (*Dataplane, error) {
 		opt.PublishInterval = DefaultPublishInterval
 	}
 	d := &Dataplane{cfg: cfg, opt: opt, log: opt.Logger}
+	if err := checkInterfaces(cfg); err != nil {
+		return nil, err
+	}
 	need := cfg.HugepageBytes()
 	if !ealNoHuge(cfg, opt.EALArgs) {
 		if err := config.CheckHugepages(need); err != nil {
@@ -126,6 +130,24 @@ func New(cfg *config.Config, opt Options) (*Dataplane, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// checkInterfaces fails early, before the EAL prints its own noise, when a
+// vdev names a kernel interface (iface=...) that does not exist here.
+func checkInterfaces(cfg *config.Config) error {
+	for i := range cfg.Ports {
+		pc := &cfg.Ports[i]
+		for _, kv := range strings.Split(pc.Device, ",")[1:] {
+			name, ok := strings.CutPrefix(kv, "iface=")
+			if !ok {
+				continue
+			}
+			if _, err := net.InterfaceByName(name); err != nil {
+				return fmt.Errorf("dataplane: port %q: interface %q of device %q not found in this network namespace; create it or fix the device string", pc.Name, name, pc.Device)
+			}
+		}
+	}
+	return nil
 }
 
 // ealNoHuge reports whether the EAL args ask for no hugepages.

@@ -1,8 +1,12 @@
 package dataplane
 
 import (
+	"net/netip"
+
+	"github.com/flexcp/flexcp/config"
 	"github.com/flexcp/flexcp/dataplane/fwd"
 	"github.com/flexcp/flexcp/metrics"
+	"github.com/flexcp/flexcp/translate"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -62,9 +66,6 @@ func (w *Worker) publishCounters() {
 	}
 	drops[metrics.DropTxFull] += w.txRefused
 	drops[metrics.DropNoMbuf] += c.AllocFailures
-	for r, v := range drops {
-		mc.Drops[r].Store(v)
-	}
 	mc.ARPRequestsSent.Store(c.ARPRequestsSent)
 	mc.ARPRepliesSent.Store(c.ARPRepliesSent)
 	mc.NDPSolicitationsSent.Store(c.NSSent)
@@ -72,6 +73,41 @@ func (w *Worker) publishCounters() {
 	mc.NeighborEntries.Store(int64(c.Neighbors))
 	mc.ICMPEchoRepliesSent.Store(c.EchoReplies)
 	mc.ICMPErrorsSent.Store(c.TimeExceededSent + c.FragNeededSent + c.PacketTooBigSent)
+	if w.eng == nil {
+		for r, v := range drops {
+			mc.Drops[r].Store(v)
+		}
+		return
+	}
+	e := w.eng.Counters()
+	for r, v := range e.Drops {
+		drops[translateDrop[r]] += v
+	}
+	for r, v := range drops {
+		mc.Drops[r].Store(v)
+	}
+	mc.ConnectionsOpened.Store(e.ConnOpened)
+	mc.ConnectionsClosed.Store(e.ConnClosed)
+	mc.ConnectionsActive.Store(int64(w.eng.ActiveConnections()))
+	var fb uint64
+	for _, v := range e.ConnFallback {
+		fb += v
+	}
+	mc.ConnectionsFallback.Store(fb)
+	mc.SubflowsOpened.Store(e.SubflowOpened)
+	mc.SubflowsClosed.Store(e.SubflowClosed)
+	mc.SubflowsActive.Store(int64(w.eng.ActiveSubflows()))
+	mc.JoinsAccepted.Store(e.JoinsAccepted)
+	for r, v := range e.JoinsRejected {
+		mc.JoinsRejected[joinReject[r]].Store(v)
+	}
+	mc.Translated[0][metrics.C2S].Segments.Store(e.SegmentsC2S)
+	mc.Translated[0][metrics.C2S].Bytes.Store(e.BytesC2S)
+	mc.Translated[0][metrics.S2C].Segments.Store(e.SegmentsS2C)
+	mc.Translated[0][metrics.S2C].Bytes.Store(e.BytesS2C)
+	mc.GeneratedACKs.Store(e.GeneratedAcks)
+	mc.SplitRetransmissions.Store(e.SplitRetransmits)
+	mc.Reinjections.Store(e.Reinjections)
 }
 
 // PortStats implements metrics.PortStatsSource with ethdev statistics;
@@ -111,4 +147,60 @@ func (d *Dataplane) Registry() (*prometheus.Registry, error) {
 		return nil, err
 	}
 	return metrics.NewRegistry(c)
+}
+
+// translateDrop maps the translator's drop reasons to the exported ones.
+var translateDrop = [translate.DropReasonCount]metrics.DropReason{
+	translate.DropMalformed:    metrics.DropTranslateBadOption,
+	translate.DropNoMapping:    metrics.DropTranslateNoMapping,
+	translate.DropNoHeadroom:   metrics.DropTranslateNoOptionSpace,
+	translate.DropOptionSpace:  metrics.DropTranslateNoOptionSpace,
+	translate.DropAllocFailed:  metrics.DropNoMbuf,
+	translate.DropEmitFull:     metrics.DropNoMbuf,
+	translate.DropBadState:     metrics.DropTranslateNoConnection,
+	translate.DropUnsupported:  metrics.DropTranslateBadOption,
+	translate.DropNoSubflow:    metrics.DropTranslateNoSubflow,
+	translate.DropStale:        metrics.DropTranslateOutOfWindow,
+	translate.DropKeyExhausted: metrics.DropTranslateTableFull,
+	translate.DropMapFull:      metrics.DropTranslateTableFull,
+}
+
+// engineConfig translates the [proxy] section into the engine's config.
+func engineConfig(cfg *config.Config) translate.Config {
+	p := &cfg.Proxy
+	ports := p.PortSet()
+	tc := translate.Config{
+		MaxConnections: p.MaxConnections,
+		MaxSubflows:    min(p.MaxSubflows, 8),
+		SynTimeout:     p.SYNTimeout,
+		JoinTimeout:    p.JoinTimeout,
+		IdleTimeout:    p.IdleTimeout,
+		Linger:         p.Linger,
+		DeadAfter:      p.SubflowDeadAfter,
+		Scheduler:      p.Scheduler.String(),
+		Translate: func(dst netip.Addr, port uint16) bool {
+			return ports.Contains(port) && p.TranslatesPrefix(dst)
+		},
+	}
+	mtu := 0
+	for i := range cfg.Ports {
+		if cfg.Ports[i].Role == config.RoleAccess && (mtu == 0 || cfg.Ports[i].MTU < mtu) {
+			mtu = cfg.Ports[i].MTU
+		}
+	}
+	if mtu >= 1280 {
+		tc.AccessMTU = mtu
+	}
+	return tc
+}
+
+// joinReject maps the translator's join-reject reasons to the exported ones.
+var joinReject = [translate.JoinRejectCount]metrics.JoinReject{
+	translate.JoinUnknownToken:    metrics.JoinUnknownToken,
+	translate.JoinBadHMAC:         metrics.JoinBadHMAC,
+	translate.JoinNotEstablished:  metrics.JoinNotEstablished,
+	translate.JoinTooManySubflows: metrics.JoinSubflowLimit,
+	translate.JoinTableFull:       metrics.JoinSubflowLimit,
+	translate.JoinTimeout:         metrics.JoinTimeout,
+	translate.JoinMalformed:       metrics.JoinBadOption,
 }

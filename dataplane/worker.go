@@ -10,10 +10,14 @@ import (
 	"github.com/flexcp/flexcp/dataplane/dpdk"
 	"github.com/flexcp/flexcp/dataplane/fwd"
 	"github.com/flexcp/flexcp/metrics"
+	"github.com/flexcp/flexcp/translate"
 )
 
 // maxBurst bounds the configured burst size.
 const maxBurst = 256
+
+// engineTickInterval is how often the translator's timers run.
+const engineTickInterval = int64(time.Millisecond)
 
 // stashSize is how many mbufs a worker allocates at once for the packets
 // it originates.
@@ -30,8 +34,11 @@ type Worker struct {
 	burst int
 	idle  config.IdlePolicy
 
-	fwd *fwd.Forwarder
-	out *fwd.Output
+	fwd            *fwd.Forwarder
+	out            *fwd.Output
+	eng            *translate.Engine // nil when [proxy] is disabled
+	side           []translate.Side  // by port index
+	nextEngineTick int64
 
 	rx      []*dpdk.Mbuf // RX burst array
 	frames  []fwd.Frame  // the burst as fwd frames
@@ -79,6 +86,19 @@ func newWorker(d *Dataplane, id, cpu int) (*Worker, error) {
 		return nil, fmt.Errorf("dataplane: worker %d: %w", id, err)
 	}
 	w.out = fwd.NewOutput(np, 2*burst, 2*burst, w)
+	for i := range d.ports {
+		sd := translate.Access
+		if d.ports[i].Conf.Role == config.RoleCore {
+			sd = translate.Core
+		}
+		w.side = append(w.side, sd)
+	}
+	if d.cfg.Proxy.Enabled {
+		w.eng, err = translate.New(engineConfig(d.cfg), engineAlloc{w})
+		if err != nil {
+			return nil, fmt.Errorf("dataplane: worker %d: %w", id, err)
+		}
+	}
 	return w, nil
 }
 
@@ -102,6 +122,18 @@ func (w *Worker) Alloc() (fwd.Frame, bool) {
 	m := w.stash[len(w.stash)-1]
 	w.stash = w.stash[:len(w.stash)-1]
 	return fwd.Frame{Buf: m.Buf(), Off: int(m.DataOff()), Ref: refOf(m)}, true
+}
+
+// engineAlloc gives the translator mbufs from the worker's stash.
+type engineAlloc struct{ w *Worker }
+
+// Alloc implements translate.Allocator.
+func (a engineAlloc) Alloc() (translate.Packet, bool) {
+	f, ok := a.w.Alloc()
+	if !ok {
+		return translate.Packet{}, false
+	}
+	return translate.Packet{Buf: f.Buf, Off: f.Off, Ref: f.Ref}, true
 }
 
 // FlushOutput implements fwd.Flusher: transmit every TX list, free every
@@ -194,6 +226,11 @@ func (w *Worker) run(stop <-chan struct{}) error {
 			got += w.poll(t, pi)
 		}
 		w.fwd.Tick(t, w.out)
+		if w.eng != nil && t >= w.nextEngineTick {
+			w.eng.Tick(t)
+			w.nextEngineTick = t + engineTickInterval
+			w.sendEmitted(t)
+		}
 		if w.queued > 0 && (got == 0 || t-w.lastFlush >= drain) || len(w.out.Free) > 0 {
 			w.FlushOutput(w.out)
 			w.lastFlush = t
@@ -240,16 +277,62 @@ func (w *Worker) poll(t int64, pi int) int {
 	return n
 }
 
-// handle passes a burst through the forwarder.
+// handle passes a burst through the forwarder, and TCP packets through
+// the translator between L2 demux and routing.
 func (w *Worker) handle(t int64, frames []fwd.Frame) {
 	for i := range frames {
 		fr := &frames[i]
-		switch w.fwd.Classify(t, fr, w.out) {
-		case fwd.KindTransit4, fwd.KindTransit6:
-			w.fwd.RouteIP(t, fr, w.out)
+		if w.fwd.Classify(t, fr, w.out) == fwd.KindConsumed {
+			continue
 		}
+		if w.eng != nil && isTCP(fr.Buf[fr.Off:fr.Off+fr.Len]) {
+			p := translate.Packet{Buf: fr.Buf, Off: fr.Off, Len: fr.Len, Side: w.side[fr.Port], Port: uint8(fr.Port), Ref: fr.Ref}
+			switch w.eng.Process(t, &p) {
+			case translate.Forward:
+				fr.Off, fr.Len = p.Off, p.Len
+			case translate.Consumed, translate.Drop:
+				w.free(fr.Ref)
+				continue
+			}
+		}
+		w.fwd.RouteIP(t, fr, w.out)
 	}
 	w.queued += len(frames)
+	if w.eng != nil {
+		w.sendEmitted(t)
+	}
+}
+
+// sendEmitted routes the packets the translator created in this burst.
+func (w *Worker) sendEmitted(t int64) {
+	em := w.eng.Emitted()
+	for i := range em {
+		p := &em[i]
+		fr := fwd.Frame{Buf: p.Buf, Off: p.Off, Len: p.Len, Port: uint16(p.Port), Ref: p.Ref}
+		w.fwd.SendIP(t, &fr, w.out)
+	}
+	w.queued += len(em)
+	w.eng.ClearEmitted()
+}
+
+// free puts a buffer on the free list, flushing first if the list is full.
+func (w *Worker) free(ref uintptr) {
+	if len(w.out.Free) == cap(w.out.Free) {
+		w.FlushOutput(w.out)
+	}
+	w.out.Free = append(w.out.Free, ref)
+}
+
+// isTCP reports whether an IP packet carries TCP directly (no IPv6
+// extension headers: those are routed untranslated).
+func isTCP(pkt []byte) bool {
+	switch {
+	case len(pkt) >= 20 && pkt[0]>>4 == 4:
+		return pkt[9] == 6
+	case len(pkt) >= 40 && pkt[0]>>4 == 6:
+		return pkt[6] == 6
+	}
+	return false
 }
 
 // release frees the worker's stash. Called after the worker stopped.

@@ -17,7 +17,7 @@ pkgs=(
 	build-essential pkg-config
 	libdpdk-dev dpdk dpdk-dev   # libdpdk 22.11, PMDs, dpdk-testpmd
 	iproute2 iptables ethtool tcpdump iperf3 mptcpd procps psmisc
-	iputils-ping
+	iputils-ping curl bc python3
 	${DEPS_EXTRA:-}
 )
 

@@ -116,6 +116,7 @@ func startProxy(t testing.TB, config string, extraArgs ...string) *proxy {
 	go func() { p.done <- p.cmd.Wait(); logf.Close() }()
 	t.Cleanup(func() { p.stop(t) })
 	deadline := time.Now().Add(30 * time.Second)
+	var lastErr error
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-p.done:
@@ -123,12 +124,13 @@ func startProxy(t testing.TB, config string, extraArgs ...string) *proxy {
 			t.Fatalf("flexcp exited during start-up: %v\n%s", err, p.logText())
 		default:
 		}
-		if _, err := p.scrape(); err == nil {
+		_, lastErr = p.scrape()
+		if lastErr == nil {
 			return p
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("flexcp did not come up in 30 s\n%s", p.logText())
+	t.Fatalf("flexcp did not come up in 30 s (metrics: %v)\n%s", lastErr, p.logText())
 	return nil
 }
 
@@ -186,21 +188,32 @@ func inNetns(ns string, f func() error) error {
 // scrape fetches flexcp's metrics from inside fcp-p and returns them as a
 // map from "name{labels}" to value.
 func (p *proxy) scrape() (map[string]float64, error) {
-	var body []byte
+	// The socket must be created on the thread that joined fcp-p; an
+	// http.Client would dial from another goroutine (and thread), so dial
+	// here and speak HTTP/1.0 on the connection.
+	var conn net.Conn
 	err := inNetns("fcp-p", func() error {
-		c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
-			DialContext: (&net.Dialer{}).DialContext, DisableKeepAlives: true}}
-		resp, err := c.Get("http://" + p.metrics + "/metrics")
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("metrics: HTTP %d", resp.StatusCode)
-		}
-		body, err = io.ReadAll(resp.Body)
+		var err error
+		conn, err = net.DialTimeout("tcp", p.metrics, 2*time.Second)
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(conn, "GET /metrics HTTP/1.0\r\nHost: flexcp\r\n\r\n"); err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("metrics: HTTP %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, err
 	}
