@@ -88,8 +88,8 @@ c2_tx=$(($(ip netns exec fcp-c cat /sys/class/net/c2/statistics/tx_bytes) - c2_t
 c1_rx=$(($(ip netns exec fcp-c cat /sys/class/net/c1/statistics/rx_bytes) - c1_rx0))
 c2_rx=$(($(ip netns exec fcp-c cat /sys/class/net/c2/statistics/rx_bytes) - c2_rx0))
 echo "== bytes per access path (client side)"
-printf "   path 1 (c1): sent %8.1f MB, received %8.1f MB\n" "$(bc -l <<<"$c1_tx/1e6")" "$(bc -l <<<"$c1_rx/1e6")"
-printf "   path 2 (c2): sent %8.1f MB, received %8.1f MB\n" "$(bc -l <<<"$c2_tx/1e6")" "$(bc -l <<<"$c2_rx/1e6")"
+printf "   path 1 (c1): sent %8.1f MB, received %8.1f MB\n" "$(bc -l <<<"$c1_tx/1000000")" "$(bc -l <<<"$c1_rx/1000000")"
+printf "   path 2 (c2): sent %8.1f MB, received %8.1f MB\n" "$(bc -l <<<"$c2_tx/1000000")" "$(bc -l <<<"$c2_rx/1000000")"
 
 echo "== the client's MPTCP counters (nstat in fcp-c)"
 ip netns exec fcp-c nstat -a 2>/dev/null | awk '/MPTcpExt(MPCapableSYNTX|MPCapableSYNACKRX|MPCapableFallbackSYNACK|MPJoinSynAckRx|MPJoinAckRx|MPJoinSynTx|MPFallbackTokenInit|DSSNoMatchTCP)/ {printf "   %-32s %s\n", $1, $2}'
