@@ -1,0 +1,119 @@
+package steering
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+)
+
+// chachaReader is a deterministic random source for tests.
+type chachaReader struct{ r *rand.ChaCha8 }
+
+func newTestRand(seed byte) io.Reader {
+	var s [32]byte
+	s[0] = seed
+	return chachaReader{rand.NewChaCha8(s)}
+}
+
+func (c chachaReader) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func TestKeyPool(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 4, 24} {
+		enc, _ := NewTokenEncoding(n)
+		for core := 0; core < n; core++ {
+			p, err := NewKeyPool(enc, core, 16, newTestRand(byte(core)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := p.Get(); ok {
+				t.Fatal("new pool not empty")
+			}
+			added, err := p.Refill(10)
+			if err != nil || added != 10 || p.Len() != 10 {
+				t.Fatalf("Refill(10) = %d, %v; Len %d", added, err, p.Len())
+			}
+			added, _ = p.Refill(100)
+			if added != 6 || p.Len() != 16 || p.Cap() != 16 {
+				t.Fatalf("Refill to full added %d, Len %d", added, p.Len())
+			}
+			seen := map[uint64]bool{}
+			for i := 0; i < 40; i++ { // 16 from the pool, 24 ground on demand
+				k, err := p.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if Token(k.Key) != k.Token {
+					t.Fatalf("token %#x is not Token(%#x)", k.Token, k.Key)
+				}
+				if owner, ok := enc.TokenOwner(k.Token); !ok || owner != core {
+					t.Fatalf("N=%d core %d: token %#x owner %d %v", n, core, k.Token, owner, ok)
+				}
+				if seen[k.Key] {
+					t.Fatalf("key %#x handed out twice", k.Key)
+				}
+				seen[k.Key] = true
+			}
+			if p.Hashes() < 40 {
+				t.Fatalf("Hashes %d below keys produced", p.Hashes())
+			}
+		}
+	}
+}
+
+func TestKeyPoolErrors(t *testing.T) {
+	enc, _ := NewTokenEncoding(4)
+	if _, err := NewKeyPool(enc, 4, 1, nil); err != ErrKeyPoolCore {
+		t.Errorf("core 4 of 4: %v", err)
+	}
+	if _, err := NewKeyPool(enc, 0, 0, nil); err != ErrKeyPoolSize {
+		t.Errorf("capacity 0: %v", err)
+	}
+	boom := errors.New("boom")
+	p, _ := NewKeyPool(enc, 1, 4, io.MultiReader(bytes.NewReader(make([]byte, 8)), iotestErr{boom}))
+	if _, err := p.Next(); err == nil {
+		t.Error("short random source: no error")
+	}
+	// A source of zeros repeats one candidate: the grind gives up.
+	zero := Token(0) & enc.Mask()
+	p, _ = NewKeyPool(enc, int(zero+1)%4, 4, zeros{})
+	if _, err := p.Next(); err != ErrKeyGrind {
+		t.Errorf("constant source: %v, want ErrKeyGrind", err)
+	}
+	// crypto/rand by default.
+	p, _ = NewKeyPool(enc, 2, 4, nil)
+	if k, err := p.Next(); err != nil || !enc.KeyAccepts(2, k.Token) {
+		t.Errorf("crypto/rand: %v %v", k, err)
+	}
+}
+
+type iotestErr struct{ err error }
+
+func (e iotestErr) Read([]byte) (int, error) { return 0, e.err }
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func TestKeyPoolZeroAlloc(t *testing.T) {
+	enc, _ := NewTokenEncoding(24)
+	p, _ := NewKeyPool(enc, 5, 256, newTestRand(9))
+	if _, err := p.Refill(256); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, ok := p.Get(); !ok {
+			t.Fatal("empty")
+		}
+	}); n != 0 {
+		t.Errorf("Get allocs = %v", n)
+	}
+	if n := testing.AllocsPerRun(50, func() {
+		if _, err := p.Next(); err != nil { // grinds: the pool is drained
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("grinding Next allocs = %v", n)
+	}
+}
