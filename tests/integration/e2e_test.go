@@ -1,0 +1,472 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// proxyConfig is examples/netns.toml with [proxy] keys replaced: short
+// linger so tests can see the table empty, and any overrides given as
+// "key = value" lines.
+func proxyConfig(t testing.TB, overrides ...string) string {
+	t.Helper()
+	cfg := exampleConfig(t, "netns.toml")
+	set := map[string]string{"linger": `"1s"`, "subflow_dead_after": `"1s"`}
+	for _, o := range overrides {
+		k, v, _ := strings.Cut(o, "=")
+		set[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	lines := strings.Split(cfg, "\n")
+	inProxy := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "[") {
+			inProxy = strings.HasPrefix(l, "[proxy]")
+			continue
+		}
+		if !inProxy {
+			continue
+		}
+		k, _, ok := strings.Cut(l, "=")
+		if !ok {
+			continue
+		}
+		k = strings.TrimSpace(k)
+		if v, ok := set[k]; ok {
+			lines[i] = k + " = " + v
+			delete(set, k)
+		}
+	}
+	out := strings.Join(lines, "\n")
+	for k, v := range set {
+		if k == "idle" {
+			out = strings.Replace(out, `idle = "adaptive"`, "idle = "+v, 1)
+			continue
+		}
+		t.Fatalf("proxyConfig: unknown key %q", k)
+	}
+	return out
+}
+
+// clientCounters reads the client namespace's MPTCP MIB (nstat -a, absolute).
+func clientCounters(t testing.TB) map[string]int64 {
+	t.Helper()
+	out := nsRun(t, "fcp-c", "nstat", "-a", "-z", "-s")
+	m := make(map[string]int64)
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 2 && strings.HasPrefix(f[0], "MPTcp") {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			m[f[0]] = v
+		}
+	}
+	return m
+}
+
+// e2e is one end-to-end test's setup: topology, flexcp, a TCP listener in
+// fcp-s, and the client's MPTCP counters at the start.
+type e2e struct {
+	t      *testing.T
+	p      *proxy
+	ln     net.Listener
+	server string // host:port of the listener
+	mib0   map[string]int64
+}
+
+func newE2E(t *testing.T, serverAddr string, overrides ...string) *e2e {
+	topology(t)
+	p := startProxy(t, proxyConfig(t, overrides...))
+	ln, err := listenTCP(serverAddr)
+	if err != nil {
+		t.Fatalf("listen in fcp-s: %v", err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return &e2e{t: t, p: p, ln: ln, server: ln.Addr().String(), mib0: clientCounters(t)}
+}
+
+// connect opens one MPTCP connection through flexcp and returns both ends.
+func (e *e2e) connect(ctx context.Context, mptcp bool) (client, server net.Conn) {
+	e.t.Helper()
+	acc := make(chan net.Conn, 1)
+	go func() {
+		c, err := e.ln.Accept()
+		if err != nil {
+			acc <- nil
+			return
+		}
+		acc <- c
+	}()
+	var err error
+	if mptcp {
+		client, err = dialMPTCP(ctx, "", e.server)
+	} else {
+		client, err = dialTCP(ctx, e.server)
+	}
+	if err != nil {
+		e.t.Fatalf("connect to %s: %v\n%s", e.server, err, e.p.logText())
+	}
+	select {
+	case server = <-acc:
+	case <-ctx.Done():
+	}
+	if server == nil {
+		e.t.Fatalf("server did not accept")
+	}
+	dl := time.Now().Add(3 * time.Minute)
+	client.SetDeadline(dl)
+	server.SetDeadline(dl)
+	return client, server
+}
+
+// mibDelta is how much a client MPTCP counter grew since the test began.
+func (e *e2e) mibDelta(name string) int64 { return clientCounters(e.t)[name] - e.mib0[name] }
+
+// checkTwoSubflows asserts the client's kernel completed joins through
+// flexcp and that both access ports carried translated traffic.
+func (e *e2e) checkTwoSubflows(minBytesPerPath float64) {
+	e.t.Helper()
+	if n := e.mibDelta("MPTcpExtMPJoinSynAckRx"); n < 1 {
+		e.t.Errorf("client received %d valid MP_JOIN SYN/ACKs, want >= 1 (the second subflow never came up)", n)
+	}
+	if n := e.mibDelta("MPTcpExtMPJoinSynAckHMacFailure"); n != 0 {
+		e.t.Errorf("client rejected %d join SYN/ACK HMACs", n)
+	}
+	m := e.p.mustScrape(e.t)
+	for _, port := range []string{"p1", "p2"} {
+		b := sum(m, "flexcp_port_rx_bytes_total", `port="`+port+`"`) + sum(m, "flexcp_port_tx_bytes_total", `port="`+port+`"`)
+		if b < minBytesPerPath {
+			e.t.Errorf("access port %s carried %.0f bytes, want >= %.0f", port, b, minBytesPerPath)
+		}
+	}
+}
+
+// waitIdle waits until flexcp's tables are empty again.
+func (e *e2e) waitIdle() {
+	e.t.Helper()
+	var m map[string]float64
+	for i := 0; i < 100; i++ {
+		m = e.p.mustScrape(e.t)
+		if sum(m, "flexcp_connections_active") == 0 && sum(m, "flexcp_subflows_active") == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.t.Errorf("flexcp still holds %v connections and %v subflows after the peers closed",
+		sum(m, "flexcp_connections_active"), sum(m, "flexcp_subflows_active"))
+}
+
+// run1 runs one connection with the given byte counts and checks it.
+func (e *e2e) run1(ctx context.Context, seed uint64, up, down int64) (transfer, transfer) {
+	e.t.Helper()
+	client, server := e.connect(ctx, true)
+	start := time.Now()
+	c2s, s2c, err := exchange(client, server, seed, up, down)
+	client.Close()
+	server.Close()
+	if err != nil {
+		e.t.Fatalf("transfer (%d up, %d down): %v", up, down, err)
+	}
+	el := time.Since(start).Seconds()
+	e.t.Logf("%d MB up, %d MB down in %.1fs: %.2f Gbit/s aggregate", up>>20, down>>20, el, float64(up+down)*8/el/1e9)
+	return c2s, s2c
+}
+
+// TestE2EOneConnection: one connection, two subflows, 256 MB client to
+// server, then 256 MB server to client, then both at once.
+func TestE2EOneConnection(t *testing.T) {
+	e := newE2E(t, "198.18.3.2:5001")
+	ctx := withTimeout(t, 5*time.Minute)
+	const mb = 1 << 20
+	e.run1(ctx, 1, 256*mb, 0)
+	e.run1(ctx, 2, 0, 256*mb)
+	e.run1(ctx, 3, 256*mb, 256*mb)
+	e.checkTwoSubflows(1 << 20)
+	e.waitIdle()
+}
+
+// TestE2EIPv6: the same over the 2001:db8 addresses.
+func TestE2EIPv6(t *testing.T) {
+	e := newE2E(t, "[2001:db8:3::2]:5001")
+	ctx := withTimeout(t, 5*time.Minute)
+	const mb = 1 << 20
+	e.run1(ctx, 11, 256*mb, 0)
+	e.run1(ctx, 12, 0, 256*mb)
+	e.run1(ctx, 13, 64*mb, 64*mb)
+	e.checkTwoSubflows(1 << 20)
+	e.waitIdle()
+}
+
+// TestE2EConcurrent: 64 concurrent connections, 16 MB each way.
+func TestE2EConcurrent(t *testing.T) {
+	e := newE2E(t, "198.18.3.2:5001")
+	ctx := withTimeout(t, 5*time.Minute)
+	const n, size = 64, 16 << 20
+	type pair struct{ c, s net.Conn }
+	pairs := make([]pair, n)
+	for i := range pairs {
+		c, s := e.connect(ctx, true)
+		pairs[i] = pair{c, s}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	start := time.Now()
+	for i := range pairs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, _, errs[i] = exchange(pairs[i].c, pairs[i].s, uint64(100+i), size, size)
+			pairs[i].c.Close()
+			pairs[i].s.Close()
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("connection %d: %v", i, err)
+		}
+	}
+	t.Logf("%d connections x %d MB each way in %.1fs", n, size>>20, time.Since(start).Seconds())
+	waitMetric(t, e.p, "flexcp_connections_opened_total", n)
+	e.checkTwoSubflows(1 << 20)
+	e.waitIdle()
+}
+
+// TestE2EPlainTCP: a plain TCP client is routed, not translated.
+func TestE2EPlainTCP(t *testing.T) {
+	e := newE2E(t, "198.18.3.2:5001")
+	ctx := withTimeout(t, time.Minute)
+	client, server := e.connect(ctx, false)
+	if _, _, err := exchange(client, server, 7, 8<<20, 8<<20); err != nil {
+		t.Fatal(err)
+	}
+	client.Close()
+	server.Close()
+	// The plain connection's packets were routed (counted on p3) ...
+	m := waitMetric(t, e.p, "flexcp_port_tx_bytes_total", 8<<20, `port="p3"`)
+	// ... and none of them translated.
+	if got := sum(m, "flexcp_connections_opened_total"); got != 0 {
+		t.Errorf("a plain TCP connection was translated (%v connections opened)", got)
+	}
+	if got := sum(m, "flexcp_translated_segments_total"); got != 0 {
+		t.Errorf("%v segments translated for a plain TCP connection", got)
+	}
+}
+
+// TestE2EChecksum: a client with net.mptcp.checksum_enabled=1.
+func TestE2EChecksum(t *testing.T) {
+	e := newE2E(t, "198.18.3.2:5001")
+	nsRun(t, "fcp-c", "sysctl", "-qw", "net.mptcp.checksum_enabled=1")
+	ctx := withTimeout(t, 3*time.Minute)
+	e.run1(ctx, 21, 32<<20, 32<<20)
+	if n := e.mibDelta("MPTcpExtDataCsumErr"); n != 0 {
+		t.Errorf("client counted %d DSS checksum errors", n)
+	}
+	e.checkTwoSubflows(1 << 20)
+	e.waitIdle()
+}
+
+// TestE2EPathDown: path 2 stops carrying packets mid-transfer; the
+// transfer completes over path 1, byte-exact.
+func TestE2EPathDown(t *testing.T) {
+	for _, dir := range []string{"up", "down"} {
+		t.Run(dir, func(t *testing.T) {
+			e := newE2E(t, "198.18.3.2:5001")
+			ctx := withTimeout(t, 3*time.Minute)
+			client, server := e.connect(ctx, true)
+			up, down := int64(96<<20), int64(0)
+			if dir == "down" {
+				up, down = 0, 96<<20
+			}
+			cut := time.AfterFunc(700*time.Millisecond, func() {
+				nsTry("fcp-c", "iptables", "-I", "OUTPUT", "-o", "c2", "-j", "DROP")
+				nsTry("fcp-c", "iptables", "-I", "INPUT", "-i", "c2", "-j", "DROP")
+			})
+			defer cut.Stop()
+			_, _, err := exchange(client, server, 31, up, down)
+			client.Close()
+			server.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.checkTwoSubflows(1 << 10)
+		})
+	}
+}
+
+// TestE2ELoss: 1% random loss on path 2, both directions; delivery exact.
+func TestE2ELoss(t *testing.T) {
+	e := newE2E(t, "198.18.3.2:5001")
+	for _, chain := range [][]string{{"OUTPUT", "-o"}, {"INPUT", "-i"}} {
+		nsRun(t, "fcp-c", "iptables", "-A", chain[0], chain[1], "c2", "-m", "statistic", "--mode", "random", "--probability", "0.01", "-j", "DROP")
+	}
+	ctx := withTimeout(t, 3*time.Minute)
+	e.run1(ctx, 41, 64<<20, 64<<20)
+	e.checkTwoSubflows(1 << 20)
+	e.waitIdle()
+}
+
+// TestE2ERateLimited: client-to-server paths shaped to 200 and 50 Mbit/s
+// with HTB; the aggregate exceeds what path 1 alone carries.
+func TestE2ERateLimited(t *testing.T) {
+	e := newE2E(t, "198.18.3.2:5001")
+	for dev, rate := range map[string]string{"c1": "200mbit", "c2": "50mbit"} {
+		nsRun(t, "fcp-c", "tc", "qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "10")
+		nsRun(t, "fcp-c", "tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", rate, "ceil", rate)
+	}
+	ctx := withTimeout(t, 3*time.Minute)
+	const size = 40 << 20
+	client, server := e.connect(ctx, true)
+	start := time.Now()
+	if _, _, err := exchange(client, server, 51, size, 0); err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start).Seconds()
+	client.Close()
+	server.Close()
+	rate := float64(size) * 8 / el / 1e6
+	t.Logf("aggregate %.0f Mbit/s over paths of 200 and 50 Mbit/s", rate)
+	if rate <= 200 {
+		t.Errorf("aggregate %.0f Mbit/s does not exceed the faster path (200 Mbit/s)", rate)
+	}
+	e.checkTwoSubflows(1 << 20)
+}
+
+// TestE2ECloses: client closes first, server closes first, server resets,
+// client process killed: each time flexcp releases the connection.
+func TestE2ECloses(t *testing.T) {
+	e := newE2E(t, "198.18.3.2:5001")
+	ctx := withTimeout(t, 3*time.Minute)
+
+	// Client first: the client sends, closes; then the server.
+	c, s := e.connect(ctx, true)
+	if _, _, err := exchange(c, s, 61, 4<<20, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	s.Close()
+	e.waitIdle()
+
+	// Server first.
+	c, s = e.connect(ctx, true)
+	s.(*net.TCPConn).CloseWrite()
+	buf := make([]byte, 1)
+	if n, err := c.Read(buf); n != 0 || err == nil {
+		t.Errorf("client read after server FIN: %d, %v; want EOF", n, err)
+	}
+	s.Close()
+	c.Close()
+	e.waitIdle()
+
+	// Server resets (SO_LINGER 0 sends RST).
+	c, s = e.connect(ctx, true)
+	go func() { newStreamWrite(c, 1<<20) }()
+	time.Sleep(200 * time.Millisecond)
+	s.(*net.TCPConn).SetLinger(0)
+	s.Close()
+	if _, err := c.Read(make([]byte, 64<<10)); err == nil {
+		// Drain until the reset arrives.
+		for err == nil {
+			_, err = c.Read(make([]byte, 64<<10))
+		}
+	}
+	c.Close()
+	e.waitIdle()
+
+	// Client aborts (SO_LINGER 0: MP_FASTCLOSE / RST from the kernel, as
+	// when the process is killed).
+	c, s = e.connect(ctx, true)
+	go func() { newStreamWrite(s, 4<<20) }()
+	time.Sleep(200 * time.Millisecond)
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+	s.SetDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, err := s.Read(make([]byte, 64<<10)); err != nil {
+			break
+		}
+	}
+	s.Close()
+	e.waitIdle()
+}
+
+// newStreamWrite writes n bytes of a stream to c, ignoring errors.
+func newStreamWrite(c net.Conn, n int64) {
+	buf := make([]byte, 64<<10)
+	g := newStream(uint64(n))
+	for n > 0 {
+		g.Read(buf)
+		m, err := c.Write(buf[:min(int64(len(buf)), n)])
+		if err != nil {
+			return
+		}
+		n -= int64(m)
+	}
+}
+
+// TestE2EManyShort: 1000 short request/response connections (connect, 64
+// bytes each way, close), all succeed and all are released.
+func TestE2EManyShort(t *testing.T) {
+	e := newE2E(t, "198.18.3.2:5001")
+	ctx := withTimeout(t, 3*time.Minute)
+	go func() {
+		for {
+			s, err := e.ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer s.Close()
+				buf := make([]byte, 64)
+				s.SetDeadline(time.Now().Add(30 * time.Second))
+				if _, err := readFull(s, buf); err == nil {
+					s.Write(buf)
+				}
+			}()
+		}
+	}()
+	const n = 1000
+	start := time.Now()
+	var fails int
+	for i := 0; i < n; i++ {
+		c, err := dialMPTCP(ctx, "", e.server)
+		if err != nil {
+			fails++
+			continue
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		req := []byte(fmt.Sprintf("%064d", i))
+		resp := make([]byte, 64)
+		if _, err := c.Write(req); err != nil {
+			fails++
+		} else if _, err := readFull(c, resp); err != nil || string(resp) != string(req) {
+			fails++
+		}
+		c.Close()
+	}
+	el := time.Since(start).Seconds()
+	t.Logf("%d request/response connections in %.1fs (%.0f/s), %d failed", n, el, n/el, fails)
+	if fails > 0 {
+		t.Errorf("%d of %d short connections failed", fails, n)
+	}
+	waitMetric(t, e.p, "flexcp_connections_opened_total", n)
+	e.waitIdle()
+}
+
+func readFull(c net.Conn, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := c.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
