@@ -1,0 +1,8 @@
+package translate
+
+import "github.com/flexcp/flexcp/dtree"
+
+type (
+	dtreeClient = dtree.ClientMap
+	dtreeProxy  = dtree.ProxyMap
+)

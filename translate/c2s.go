@@ -1,0 +1,395 @@
+package translate
+
+import (
+	"github.com/flexcp/flexcp/translate/header"
+	"github.com/flexcp/flexcp/translate/option"
+)
+
+// fromClient dispatches a packet of a known subflow from the access side.
+func (e *Engine) fromClient(now int64, p *Packet, ci int32, c *conn, j int, s *subflow) Verdict {
+	pk := &e.pk
+	switch c.state {
+	case connSynSent, connSynAckSent:
+		if pk.flags&header.TCPFlagRst != 0 {
+			e.release(ci)
+			return Pass
+		}
+		if pk.flags&header.TCPFlagSyn != 0 {
+			return e.forwardSyn(p, true) // the client retransmits its SYN
+		}
+		if c.state == connSynSent {
+			return e.drop(DropBadState)
+		}
+		return e.thirdAck(now, p, ci, c, s)
+	}
+	switch s.state {
+	case subJoinPending:
+		return e.joinAck(now, p, ci, c, j, s)
+	case subClosed:
+		return e.closedSubflow(now, p, ci, c, j, s)
+	}
+	return e.c2s(now, p, ci, c, j, s)
+}
+
+// c2s translates a client segment on established subflow j into the TCP
+// connection to S (DESIGN 3.3).
+func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow) Verdict {
+	pk := &e.pk
+	o := &pk.opts
+	if o.Malformed {
+		return e.drop(DropMalformed)
+	}
+	if pk.flags&header.TCPFlagSyn != 0 {
+		return e.drop(DropBadState)
+	}
+	if pk.flags&header.TCPFlagRst != 0 {
+		return e.clientRst(now, p, ci, c, j, s)
+	}
+	// RFC 8684 3.5: MP_FASTCLOSE carries the receiver's key.
+	if o.Present.Has(option.MPFastclose) {
+		if o.MPFastclose.ReceiverKey != c.keyP {
+			return e.drop(DropBadState)
+		}
+		return e.clientFastclose(now, p, ci, c, j, s)
+	}
+	// RFC 8684 3.2: the client repeats its join third ACK until it sees
+	// the fourth; answer a repeat again.
+	if j != 0 && o.Present.Has(option.MPJoin) && int(o.MPJoin.Len) == optLenJoinAck && pk.payLen == 0 {
+		return e.fourthAck(p, c, s)
+	}
+	if o.Present.Has(option.MPPrio) { // RFC 8684 3.3.8
+		s.backup = o.MPPrio.Backup
+	}
+	if pk.flags&header.TCPFlagAck != 0 {
+		e.subflowAcked(now, c, j, s, uint32(pk.ack-s.isnP))
+		if s.finSent && s.sndUna == s.sndNxt {
+			// The client acknowledged P's answer to its subflow FIN.
+			s.state = subClosed
+			if pk.payLen == 0 {
+				if e.liveSubflows(ci, c, -1) == 0 && c.c2sFin {
+					e.closeConn(now, ci, c)
+				}
+				return Consumed
+			}
+		}
+	}
+	// RFC 8684 3.3.2: DATA_ACK, 4 or 8 bytes; a 4-byte one is expanded
+	// against the highest seen (I3).
+	if o.Present.Has(option.DSS) && o.DSS.Flags&dssHasAck != 0 {
+		da := header.DSN64(uint64(o.DSS.DataAck))
+		if o.DSS.Flags&dssAck64 == 0 {
+			da = c.dataAck.Expand(uint32(uint64(o.DSS.DataAck)))
+		}
+		limit := c.s2cNxt
+		if c.s2cFin {
+			limit = c.s2cFinDSN.Add(1)
+		}
+		if c.dataAck.LessThan(da) && da.LessThanEq(limit) {
+			c.dataAck = da
+			e.store.ProxyTrim(c.pmap, uint64(da))
+		}
+		c.dataAckOK = true
+	}
+	// RFC 8684 3.1: until the client sees a DSS from P it repeats
+	// MP_CAPABLE on its first data, implying DSN IDSN_C+1 at SSN 1.
+	if o.Present.Has(option.MPCapable) && int(o.MPCapable.Len) >= optLenCapableAckData && o.MPCapable.DataLen > 0 && o.MPCapable.SenderKey == c.keyC {
+		e.store.ClientInsert(c.cmap, uint8(j), 1, uint64(c.idsnC.Add(1)), uint32(o.MPCapable.DataLen))
+	}
+	fin := false
+	var finDSN header.DSN64
+	if o.Present.Has(option.DSS) && o.DSS.Flags&dssHasMap != 0 {
+		dsn := header.DSN64(uint64(o.DSS.DSN))
+		if o.DSS.Flags&dssDSN64 == 0 {
+			dsn = c.c2sNxt.Expand(uint32(uint64(o.DSS.DSN)))
+		}
+		if o.DSS.DataLen == 0 {
+			return e.infiniteMapping(now, p, ci, c, j)
+		}
+		n := uint32(o.DSS.DataLen)
+		if o.DSS.Flags&dssDataFin != 0 {
+			// RFC 8684 3.3.3: the DATA_FIN takes the last data-level
+			// byte of the mapping.
+			fin, finDSN = true, dsn.Add(uint64(n-1))
+			n--
+		}
+		if n > 0 && uint32(o.DSS.SSN) != 0 {
+			e.store.ClientInsert(c.cmap, uint8(j), uint32(o.DSS.SSN), uint64(dsn), n)
+		}
+	}
+	rel := uint32(pk.seq - s.isnC)
+	var seq header.Seq32
+	tcpFin := false
+	if pk.payLen > 0 {
+		// I7: one client mapping must cover the whole payload.
+		d, covered, ok := e.store.ClientLookup(c.cmap, uint8(j), rel, uint32(pk.payLen))
+		if !ok || covered < uint32(pk.payLen) {
+			if header.Seq32(rel + uint32(pk.payLen)).LessThanEq(header.Seq32(s.ackSent)) {
+				// A retransmission of bytes P already acknowledged (its
+				// mapping is trimmed): acknowledge again, as a receiver
+				// does for a duplicate, or the client would retry forever.
+				return e.reack(p, c, s)
+			}
+			return e.drop(DropNoMapping)
+		}
+		dsn := header.DSN64(d)
+		seq = c.c2sSeq(dsn)
+		end := dsn.Add(uint64(pk.payLen))
+		if c.c2sNxt.LessThan(end) {
+			c.c2sNxt = end
+		}
+		rcvd(s, rel, uint32(pk.payLen))
+		c.lastRx = uint8(j)
+		if fin && end == finDSN {
+			tcpFin = true
+		}
+		e.cnt.SegmentsC2S++
+		e.cnt.BytesC2S += uint64(pk.payLen)
+	} else {
+		seq = c.c2sSeq(c.c2sNxt)
+		if fin {
+			seq = c.c2sSeq(finDSN)
+			tcpFin = true
+		}
+	}
+	if fin {
+		if !c.c2sFin {
+			c.c2sFin, c.c2sFinDSN = true, finDSN
+			e.cnt.DataFinC2S++
+		}
+		if c.c2sNxt.LessThanEq(finDSN) {
+			c.c2sNxt = finDSN.Add(1)
+		}
+	}
+	subFin := false
+	if pk.flags&header.TCPFlagFin != 0 && s.finSent && pk.payLen == 0 {
+		// The client repeats its FIN: P's FIN/ACK was lost.
+		return e.refin(p, c, s)
+	}
+	if pk.flags&header.TCPFlagFin != 0 {
+		finRel := rel + uint32(pk.payLen)
+		if !s.finRcvd && s.rcvNxt == finRel {
+			s.finRcvd, s.finSSN = true, finRel
+			e.cnt.SubflowFins++
+		}
+		subFin = true
+		// I20: a subflow FIN reaches S only when it ends the last
+		// subflow before any DATA_FIN.
+		if !c.c2sFin && e.liveSubflows(ci, c, j) == 0 {
+			c.c2sFin, c.c2sFinDSN = true, c.c2sNxt
+			if pk.payLen == 0 {
+				seq = c.c2sSeq(c.c2sNxt)
+			}
+			c.c2sNxt = c.c2sNxt.Add(1)
+			tcpFin = true
+		}
+	}
+	e.checkDone(now, ci, c)
+	if subFin {
+		// Answer the FIN now if S already acknowledged everything below.
+		e.genAcks(now, ci, c, -1)
+	}
+	hasDataAck := o.Present.Has(option.DSS) && o.DSS.Flags&dssHasAck != 0
+	if pk.payLen == 0 && !tcpFin && !hasDataAck && !o.Present.Has(option.MPCapable) {
+		return Consumed // e.g. an ADD_ADDR echo without DSS, or a bare subflow FIN
+	}
+	s0 := e.sub(ci, 0)
+	ack := c.isnS.Add(1)
+	if c.dataAckOK {
+		ack = c.ackToS(c.dataAck)
+	}
+	flags := pk.flags&^(header.TCPFlagFin|header.TCPFlagSyn|header.TCPFlagRst|header.TCPFlagUrg) | header.TCPFlagAck
+	if tcpFin {
+		flags |= header.TCPFlagFin
+	}
+	// I23: rescale the window from subflow j's scale to subflow 0's.
+	win := uint32(pk.win)
+	if j != 0 && s.ws != s0.ws {
+		win = win << s.ws >> s0.ws
+		if win > 0xffff {
+			win = 0xffff
+		}
+	}
+	c.winC = uint16(win)
+	e.ow.n = 0
+	if c.sackOK && int(pk.opts.NSACK) > 0 {
+		e.ow.sack(e.sackToServer(c, j, s))
+	}
+	h := hdrOut{src: &s0.caddr, dst: &s0.raddr, sport: s0.cport, dport: s0.rport, seq: seq, ack: ack,
+		flags: flags, win: uint16(win), opts: e.ow.pad()}
+	if !e.rewrite(p, pk.v6, &h, pk.payOff, pk.payLen, pk.paySum) {
+		return e.drop(DropNoHeadroom)
+	}
+	p.Side = Core
+	return Forward
+}
+
+// sackToServer translates the client's SACK blocks (subflow j's SSN space
+// of S->C data) into S's TCP sequence space (DESIGN 3.3).
+func (e *Engine) sackToServer(c *conn, j int, s *subflow) [][2]uint32 {
+	n := 0
+	o := &e.pk.opts
+	for i := 0; i < int(o.NSACK) && n < 3; i++ {
+		l := uint32(o.SACK[i].Left - s.isnP)
+		r := uint32(o.SACK[i].Right - s.isnP)
+		k := e.store.ProxySACK(c.pmap, uint8(j), l, r-l, e.ranges[:])
+		for x := 0; x < k && n < 3; x++ {
+			d := header.DSN64(e.ranges[x].DSN)
+			a := c.isnS.Add(uint32(d - c.idsnP))
+			e.blocks[n] = [2]uint32{uint32(a), uint32(a.Add(e.ranges[x].Len))}
+			n++
+		}
+	}
+	return e.blocks[:n]
+}
+
+// rcvd records that the client's bytes [start, start+n) of a subflow (rel
+// SSN) passed through P, for the "seen every byte below x" rule (I13).
+func rcvd(s *subflow, start, n uint32) {
+	end := start + n
+	if header.Seq32(start).LessThanEq(header.Seq32(s.rcvNxt)) {
+		if header.Seq32(s.rcvNxt).LessThan(header.Seq32(end)) {
+			s.rcvNxt = end
+		}
+		// Absorb remembered out-of-order ranges now reached.
+		for again := true; again; {
+			again = false
+			for i := 0; i < int(s.nooo); i++ {
+				r := s.ooo[i]
+				if header.Seq32(r[0]).LessThanEq(header.Seq32(s.rcvNxt)) {
+					if header.Seq32(s.rcvNxt).LessThan(header.Seq32(r[1])) {
+						s.rcvNxt = r[1]
+					}
+					s.nooo--
+					s.ooo[i] = s.ooo[s.nooo]
+					again = true
+					break
+				}
+			}
+		}
+		return
+	}
+	for i := 0; i < int(s.nooo); i++ {
+		r := &s.ooo[i]
+		if header.Seq32(start).LessThanEq(header.Seq32(r[1])) && header.Seq32(r[0]).LessThanEq(header.Seq32(end)) {
+			r[0] = uint32(header.Seq32(r[0]).Min(header.Seq32(start)))
+			r[1] = uint32(header.Seq32(r[1]).Max(header.Seq32(end)))
+			return
+		}
+	}
+	if int(s.nooo) < maxOOO {
+		s.ooo[s.nooo] = [2]uint32{start, end}
+		s.nooo++
+	}
+}
+
+// liveSubflows counts the established subflows of c other than except
+// that have not finished.
+func (e *Engine) liveSubflows(ci int32, c *conn, except int) int {
+	n := 0
+	for k := 0; k < int(c.nsub); k++ {
+		s := e.sub(ci, k)
+		if k != except && s.state == subEstablished && !s.finRcvd && !s.dead {
+			n++
+		}
+	}
+	return n
+}
+
+// subflowAcked processes the client's subflow-level ack of P's S->C data
+// on subflow j: RTT sample, window estimate, SACK trim (DESIGN 3.5).
+func (e *Engine) subflowAcked(now int64, c *conn, j int, s *subflow, ack uint32) {
+	una, nxt := header.Seq32(s.sndUna), header.Seq32(s.sndNxt)
+	a := header.Seq32(ack)
+	if !una.LessThan(a) || !a.LessThanEq(nxt) {
+		return
+	}
+	acked := uint32(a - una)
+	s.sndUna = ack
+	s.progress = now
+	s.dead = false
+	if s.rttOn && header.Seq32(s.rttSSN).LessThanEq(a) {
+		sample := now - s.rttTime
+		if s.srtt == 0 {
+			s.srtt = sample
+		} else {
+			s.srtt += (sample - s.srtt) / 8
+		}
+		s.rttOn = false
+	}
+	if s.wnd < 1<<24 {
+		s.wnd += acked
+	}
+	if c.pmap.Valid() {
+		e.store.ProxyTrimSubflow(c.pmap, uint8(j), ack)
+	}
+}
+
+// subAckValue returns the subflow-level ack (rel SSN) P may send on
+// subflow j for C->S data (I13): at most what P saw contiguously and what
+// S acknowledged at the data level; never below what was sent before.
+func (e *Engine) subAckValue(c *conn, j int, s *subflow) uint32 {
+	x := s.rcvNxt
+	if a, ok := e.store.ClientAcked(c.cmap, uint8(j), uint64(c.sAck)); ok {
+		if header.Seq32(a).LessThan(header.Seq32(x)) {
+			x = a
+		}
+	} else if x != 1 {
+		x = s.ackSent
+	}
+	if s.finRcvd && x == s.finSSN {
+		x++ // the FIN, once every byte before it is acknowledged
+	}
+	if header.Seq32(x).LessThan(header.Seq32(s.ackSent)) {
+		x = s.ackSent
+	}
+	return x
+}
+
+// takeAck computes subflow j's ack for a packet going out on it, records
+// it as sent and trims the client mappings below it.
+func (e *Engine) takeAck(c *conn, j int, s *subflow) header.Seq32 {
+	x := e.subAckValue(c, j, s)
+	if s.finRcvd && !s.finSent && x == s.finSSN+1 {
+		// The client's FIN is acknowledged only together with P's own
+		// FIN, by genAcks (I20).
+		x = s.finSSN
+	}
+	if x != s.ackSent {
+		s.ackSent = x
+		e.store.ClientTrim(c.cmap, uint8(j), uint64(c.sAck), x)
+	}
+	return s.isnC.Add(x)
+}
+
+// reack rewrites p into a pure ACK back to the client on subflow s with
+// the current subflow ack and DATA_ACK.
+func (e *Engine) reack(p *Packet, c *conn, s *subflow) Verdict {
+	pk := &e.pk
+	e.ow.n = 0
+	e.ow.dss(uint64(c.sAck), false, 0, 0, 0, false, false, 0)
+	seq, flags := s.pureSeq(header.TCPFlagAck)
+	h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport, seq: seq,
+		ack: s.isnC.Add(s.ackSent), flags: flags, win: c.winS, opts: e.ow.pad()}
+	if !e.rewrite(p, c.v6, &h, pk.payOff, 0, 0) {
+		return e.drop(DropNoHeadroom)
+	}
+	p.Side = Access
+	e.cnt.GeneratedAcks++
+	return Forward
+}
+
+// refin rewrites p into P's FIN/ACK on subflow s again (answering a
+// repeated subflow FIN, I20).
+func (e *Engine) refin(p *Packet, c *conn, s *subflow) Verdict {
+	pk := &e.pk
+	e.ow.n = 0
+	e.ow.dss(uint64(c.sAck), false, 0, 0, 0, false, false, 0)
+	h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport, seq: s.isnP.Add(s.sndNxt - 1),
+		ack: s.isnC.Add(s.finSSN + 1), flags: header.TCPFlagAck | header.TCPFlagFin, win: c.winS, opts: e.ow.pad()}
+	if !e.rewrite(p, c.v6, &h, pk.payOff, 0, 0) {
+		return e.drop(DropNoHeadroom)
+	}
+	p.Side = Access
+	e.cnt.GeneratedAcks++
+	return Forward
+}

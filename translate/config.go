@@ -1,0 +1,242 @@
+package translate
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Config is the engine's setup. The zero value of every field selects its
+// default (see DefaultConfig).
+type Config struct {
+	// MaxConnections bounds the translated connections one Engine tracks
+	// (DESIGN 3.8). Default 65536.
+	MaxConnections int
+	// MaxSubflows bounds the subflows of a connection, subflow 0 included
+	// (at most 8). Default 4.
+	MaxSubflows int
+	// MaxMappings bounds the S->C mappings kept per connection (one per
+	// segment in flight). Default 1024.
+	MaxMappings int
+
+	// SynTimeout releases a connection whose handshake did not complete.
+	// Default 10 s.
+	SynTimeout time.Duration
+	// JoinTimeout releases a join subflow whose third ACK did not come.
+	// Default 5 s.
+	JoinTimeout time.Duration
+	// IdleTimeout releases an established connection with no packet.
+	// Default 10 min.
+	IdleTimeout time.Duration
+	// Linger keeps a closed connection's state for late segments
+	// (retransmitted FINs and their ACKs). Default 2 s.
+	Linger time.Duration
+	// DeadAfter declares a subflow dead when it has data outstanding and
+	// its subflow ack has not moved for this long (DESIGN 3.5). Default 1 s.
+	DeadAfter time.Duration
+
+	// Scheduler names the S->C scheduler: "minrtt" (default) or
+	// "roundrobin".
+	Scheduler string
+
+	// Translate decides whether a SYN toward dst:port starts a translated
+	// connection. When nil, Prefixes and Ports decide.
+	Translate func(dst netip.Addr, port uint16) bool
+	// Prefixes: destinations translated when Translate is nil; empty
+	// means every destination.
+	Prefixes []netip.Prefix
+	// Ports: destination ports translated when Translate is nil; empty
+	// means every port.
+	Ports []uint16
+
+	// Keys supplies key_P. Default: NewRandomKeys(256, nil).
+	Keys KeySource
+
+	// AccessMTU bounds the MSS P announces on join subflows. Default 1500.
+	AccessMTU int
+	// EmitCapacity bounds the packets created per burst (Emitted).
+	// Default 256.
+	EmitCapacity int
+}
+
+// DefaultConfig returns the defaults documented on Config.
+func DefaultConfig() Config {
+	return Config{
+		MaxConnections: 65536,
+		MaxSubflows:    4,
+		MaxMappings:    1024,
+		SynTimeout:     10 * time.Second,
+		JoinTimeout:    5 * time.Second,
+		IdleTimeout:    10 * time.Minute,
+		Linger:         2 * time.Second,
+		DeadAfter:      time.Second,
+		Scheduler:      "minrtt",
+		AccessMTU:      1500,
+		EmitCapacity:   256,
+	}
+}
+
+// maxSubflowsLimit is the largest Config.MaxSubflows: subflow indices and
+// the per-connection bitmaps use one byte.
+const maxSubflowsLimit = 8
+
+func (c *Config) fill() error {
+	d := DefaultConfig()
+	if c.MaxConnections == 0 {
+		c.MaxConnections = d.MaxConnections
+	}
+	if c.MaxSubflows == 0 {
+		c.MaxSubflows = d.MaxSubflows
+	}
+	if c.MaxMappings == 0 {
+		c.MaxMappings = d.MaxMappings
+	}
+	if c.SynTimeout == 0 {
+		c.SynTimeout = d.SynTimeout
+	}
+	if c.JoinTimeout == 0 {
+		c.JoinTimeout = d.JoinTimeout
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.Linger == 0 {
+		c.Linger = d.Linger
+	}
+	if c.DeadAfter == 0 {
+		c.DeadAfter = d.DeadAfter
+	}
+	if c.Scheduler == "" {
+		c.Scheduler = d.Scheduler
+	}
+	if c.AccessMTU == 0 {
+		c.AccessMTU = d.AccessMTU
+	}
+	if c.EmitCapacity == 0 {
+		c.EmitCapacity = d.EmitCapacity
+	}
+	switch {
+	case c.MaxConnections < 1 || c.MaxConnections > 1<<24:
+		return fmt.Errorf("translate: max connections %d: want 1..%d", c.MaxConnections, 1<<24)
+	case c.MaxSubflows < 1 || c.MaxSubflows > maxSubflowsLimit:
+		return fmt.Errorf("translate: max subflows %d: want 1..%d", c.MaxSubflows, maxSubflowsLimit)
+	case c.MaxMappings < 4 || c.MaxMappings > 1<<20:
+		return fmt.Errorf("translate: max mappings %d: want 4..%d", c.MaxMappings, 1<<20)
+	case c.AccessMTU < 1280 || c.AccessMTU > 65535:
+		return fmt.Errorf("translate: access MTU %d: want 1280..65535", c.AccessMTU)
+	case c.EmitCapacity < 8:
+		return fmt.Errorf("translate: emit capacity %d: want at least 8", c.EmitCapacity)
+	case c.SynTimeout < 0 || c.JoinTimeout < 0 || c.IdleTimeout < 0 || c.Linger < 0 || c.DeadAfter < 0:
+		return errors.New("translate: negative timeout")
+	}
+	if _, err := newScheduler(c.Scheduler); err != nil {
+		return err
+	}
+	if c.Keys == nil {
+		c.Keys = NewRandomKeys(256, nil)
+	}
+	return nil
+}
+
+// translates reports whether a SYN toward dst:port is to be translated.
+func (c *Config) translates(dst netip.Addr, port uint16) bool {
+	if c.Translate != nil {
+		return c.Translate(dst, port)
+	}
+	if len(c.Ports) > 0 {
+		ok := false
+		for _, p := range c.Ports {
+			if p == port {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(c.Prefixes) == 0 {
+		return true
+	}
+	for _, p := range c.Prefixes {
+		if p.Contains(dst) {
+			return true
+		}
+	}
+	return false
+}
+
+// KeySource supplies MPTCP keys key_P (RFC 8684 section 3.1). NextKey is
+// called on the packet path (once per new connection) and must not block
+// or allocate; Refill is called from Engine.Tick, off the packet path, and
+// may do both. ok is false when no key is ready. The engine rejects keys
+// whose token is already in use and draws again.
+type KeySource interface {
+	NextKey() (key uint64, ok bool)
+	Refill()
+}
+
+// RandomKeys is the default KeySource: keys from crypto/rand in batches,
+// each kept only if its token passes an accept predicate (multicore: the
+// token's low bits must name the owner core, DESIGN 5). Not safe for
+// concurrent use: it belongs to one Engine.
+type RandomKeys struct {
+	accept func(token uint32) bool
+	keys   []uint64 // ring of ready keys
+	head   int
+	n      int
+	raw    []byte
+}
+
+// NewRandomKeys returns a RandomKeys holding up to batch keys whose token
+// accept approves (nil accepts all). It is filled once before returning.
+func NewRandomKeys(batch int, accept func(token uint32) bool) *RandomKeys {
+	if batch < 4 {
+		batch = 4
+	}
+	r := &RandomKeys{accept: accept, keys: make([]uint64, batch), raw: make([]byte, 8*batch)}
+	r.Refill()
+	return r
+}
+
+// NextKey pops a ready key.
+func (r *RandomKeys) NextKey() (uint64, bool) {
+	if r.n == 0 {
+		return 0, false
+	}
+	k := r.keys[r.head]
+	r.head++
+	if r.head == len(r.keys) {
+		r.head = 0
+	}
+	r.n--
+	return k, true
+}
+
+// Refill tops the batch up from crypto/rand, keeping only keys whose token
+// is accepted. With a predicate that accepts one token in N, a refill
+// computes about N SHA-256 per key.
+func (r *RandomKeys) Refill() {
+	for tries := 0; r.n < len(r.keys) && tries < 64; tries++ {
+		if _, err := rand.Read(r.raw); err != nil {
+			return
+		}
+		for i := 0; i+8 <= len(r.raw) && r.n < len(r.keys); i += 8 {
+			k := binary.BigEndian.Uint64(r.raw[i:])
+			if k == 0 {
+				continue
+			}
+			if r.accept != nil && !r.accept(keyToken(k)) {
+				continue
+			}
+			r.keys[(r.head+r.n)%len(r.keys)] = k
+			r.n++
+		}
+	}
+}
+
+// Ready returns the number of keys ready to pop.
+func (r *RandomKeys) Ready() int { return r.n }

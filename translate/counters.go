@@ -1,0 +1,163 @@
+package translate
+
+// DropReason says why the engine dropped a packet or degraded. One counter
+// per value in Counters.Drops.
+type DropReason uint8
+
+const (
+	// DropMalformed: IP or TCP header failed validation on a packet of a
+	// translated connection (or on a SYN that would start one).
+	DropMalformed DropReason = iota
+	// DropNoMapping: C->S payload that no client DSS mapping covers
+	// (RFC 8684 section 3.3.1); the client retransmits it with a mapping.
+	DropNoMapping
+	// DropNoHeadroom: a packet needed more headroom than it had to grow
+	// its header.
+	DropNoHeadroom
+	// DropOptionSpace: a rewritten header would exceed 40 option bytes
+	// even after dropping SACK blocks.
+	DropOptionSpace
+	// DropAllocFailed: the Allocator had no buffer for a packet the engine
+	// wanted to create (generated ACK, answer, split piece).
+	DropAllocFailed
+	// DropEmitFull: the emitted-packet list was full.
+	DropEmitFull
+	// DropBadState: a segment that does not fit the connection's state
+	// (data before the handshake completed, a SYN on an established
+	// subflow, an ACK for a join not yet verified).
+	DropBadState
+	// DropUnsupported: a packet of a translated connection that the
+	// engine does not translate (IPv4 fragment, IPv6 extension header,
+	// IPv4 options).
+	DropUnsupported
+	// DropNoSubflow: S->C data with no live subflow to carry it.
+	DropNoSubflow
+	// DropStale: a segment entirely below what was already acknowledged
+	// and carrying nothing new (duplicate of acknowledged data).
+	DropStale
+	// DropKeyExhausted: no key_P was available (empty key batch or token
+	// collisions); the connection fell back to TCP.
+	DropKeyExhausted
+	// DropMapFull: the S->C mapping store of a connection was full; the
+	// segment was dropped (S retransmits it later).
+	DropMapFull
+	// DropReasonCount is the number of drop reasons.
+	DropReasonCount
+)
+
+var dropReasonNames = [DropReasonCount]string{
+	"malformed", "no_mapping", "no_headroom", "option_space", "alloc_failed",
+	"emit_full", "bad_state", "unsupported", "no_subflow", "stale",
+	"key_exhausted", "map_full",
+}
+
+// String returns the reason's metric label.
+func (r DropReason) String() string {
+	if r < DropReasonCount {
+		return dropReasonNames[r]
+	}
+	return "unknown"
+}
+
+// JoinReject says why a join (MP_JOIN, RFC 8684 section 3.2) was refused.
+type JoinReject uint8
+
+const (
+	// JoinUnknownToken: no connection has the token of the MP_JOIN SYN.
+	JoinUnknownToken JoinReject = iota
+	// JoinBadHMAC: the third ACK's 160-bit HMAC did not verify.
+	JoinBadHMAC
+	// JoinNotEstablished: the connection has not learned key_C yet.
+	JoinNotEstablished
+	// JoinTooManySubflows: the connection already has Config.MaxSubflows.
+	JoinTooManySubflows
+	// JoinTableFull: the connection table had no slot for the subflow.
+	JoinTableFull
+	// JoinTimeout: the third ACK did not arrive within Config.JoinTimeout.
+	JoinTimeout
+	// JoinMalformed: the MP_JOIN option had a wrong length or subtype.
+	JoinMalformed
+	// JoinRejectCount is the number of reasons.
+	JoinRejectCount
+)
+
+var joinRejectNames = [JoinRejectCount]string{
+	"unknown_token", "bad_hmac", "not_established", "too_many_subflows",
+	"table_full", "timeout", "malformed",
+}
+
+// String returns the reason's metric label.
+func (r JoinReject) String() string {
+	if r < JoinRejectCount {
+		return joinRejectNames[r]
+	}
+	return "unknown"
+}
+
+// FallbackReason says why a connection became (or stayed) plain TCP.
+type FallbackReason uint8
+
+const (
+	// FallbackTableFull: no connection or token slot (DESIGN 3.8).
+	FallbackTableFull FallbackReason = iota
+	// FallbackNoOptionSpace: S's SYN/ACK had no room for MP_CAPABLE.
+	FallbackNoOptionSpace
+	// FallbackClientDropped: the client's third ACK or first data had no
+	// MP_CAPABLE/DSS (RFC 8684 section 3.7).
+	FallbackClientDropped
+	// FallbackInfiniteMapping: the client sent an infinite mapping
+	// (RFC 8684 section 3.7) on a connection that had only subflow 0.
+	FallbackInfiniteMapping
+	// FallbackVersion: the SYN's MP_CAPABLE was not version 1.
+	FallbackVersion
+	// FallbackNoKey: no key_P could be drawn.
+	FallbackNoKey
+	// FallbackReasonCount is the number of reasons.
+	FallbackReasonCount
+)
+
+var fallbackNames = [FallbackReasonCount]string{
+	"table_full", "no_option_space", "client_dropped", "infinite_mapping",
+	"version", "no_key",
+}
+
+// String returns the reason's metric label.
+func (r FallbackReason) String() string {
+	if r < FallbackReasonCount {
+		return fallbackNames[r]
+	}
+	return "unknown"
+}
+
+// Counters are the engine's statistics. They are plain integers written
+// only by the goroutine that owns the Engine; a reader on another
+// goroutine must receive a copy through the owner (Engine.Counters returns
+// one), not read the live struct.
+type Counters struct {
+	ConnOpened    uint64 // MP_CAPABLE SYNs that created state
+	ConnClosed    uint64 // connections whose state was released
+	ConnFallback  [FallbackReasonCount]uint64
+	SubflowOpened uint64 // subflows established (subflow 0 and joins)
+	SubflowClosed uint64 // subflows released
+
+	JoinsAccepted uint64 // join third ACKs verified
+	JoinsRejected [JoinRejectCount]uint64
+
+	SegmentsC2S uint64 // segments translated client to server
+	BytesC2S    uint64 // payload bytes translated client to server
+	SegmentsS2C uint64 // segments translated server to client
+	BytesS2C    uint64 // payload bytes translated server to client
+
+	GeneratedAcks    uint64 // pure ACKs created for other subflows (I14)
+	SplitRetransmits uint64 // S retransmissions split over several mappings (I12)
+	Retransmits      uint64 // S->C segments resent on their original mapping
+	AcksForClient    uint64 // S retransmissions of data C had acknowledged, answered with its DATA_ACK
+	Reinjections     uint64 // S->C ranges remapped to a new subflow (I12)
+	DataFinC2S       uint64 // DATA_FINs turned into TCP FINs
+	DataFinS2C       uint64 // TCP FINs turned into DATA_FINs
+	SubflowFins      uint64 // subflow FINs answered by P
+	Resets           uint64 // RSTs or MP_FASTCLOSE that ended a connection
+	Timeouts         uint64 // connections released by a timer
+
+	Drops [DropReasonCount]uint64
+}

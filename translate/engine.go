@@ -1,0 +1,535 @@
+package translate
+
+import (
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"github.com/flexcp/flexcp/translate/mpcrypto"
+	"github.com/flexcp/flexcp/translate/option"
+	"math/rand/v2"
+	"net/netip"
+
+	"github.com/flexcp/flexcp/dtree"
+	"github.com/flexcp/flexcp/translate/header"
+)
+
+// Engine translates the packets of one worker core. It owns its
+// connection table, token table, timer wheel and mapping store. An Engine
+// is owned by one goroutine and is not safe for concurrent use.
+type Engine struct {
+	cfg    Config
+	alloc  Allocator
+	sched  Scheduler
+	keys   KeySource
+	hasher mpcrypto.Hasher
+	rng    *rand.ChaCha8
+	seed   uint64
+
+	conns  []conn
+	subs   []subflow // conn i's subflow j at i*maxSub+j
+	free   []int32   // stack of free connection slots
+	maxSub int
+	flows  table // 4-tuple + side -> (conn, subflow or core)
+	tokens table // token_P -> conn
+	wheel  wheel
+	store  *dtree.Store
+
+	emitted []Packet
+	cnt     Counters
+	nconn   int
+	nsub    int
+
+	// per-packet scratch, reused
+	pk     pkt
+	ow     optWriter
+	info   [maxSubflowsLimit]SubflowInfo
+	pieces [8]dtree.Piece
+	ranges [4]dtree.Range
+	blocks [maxSACKBlocks][2]uint32
+}
+
+// kindCore marks a flow-table value naming a connection's core-side key.
+const kindCore = 15
+
+// New returns an Engine for cfg (defaults filled in) that creates packets
+// with alloc.
+func New(cfg Config, alloc Allocator) (*Engine, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	if alloc == nil {
+		return nil, fmt.Errorf("translate: nil allocator")
+	}
+	sched, _ := newScheduler(cfg.Scheduler)
+	var seed [32]byte
+	if _, err := crand.Read(seed[:]); err != nil {
+		return nil, fmt.Errorf("translate: seeding: %w", err)
+	}
+	store, err := dtree.New(dtree.Config{Trees: 2 * cfg.MaxConnections, Records: recordsFor(cfg)})
+	if err != nil {
+		return nil, fmt.Errorf("translate: mapping store: %w", err)
+	}
+	e := &Engine{
+		cfg:     cfg,
+		alloc:   alloc,
+		sched:   sched,
+		keys:    cfg.Keys,
+		rng:     rand.NewChaCha8(seed),
+		seed:    binary.LittleEndian.Uint64(seed[:8]),
+		conns:   make([]conn, cfg.MaxConnections),
+		subs:    make([]subflow, cfg.MaxConnections*cfg.MaxSubflows),
+		free:    make([]int32, cfg.MaxConnections),
+		maxSub:  cfg.MaxSubflows,
+		flows:   newTable(cfg.MaxConnections * (cfg.MaxSubflows + 1)),
+		tokens:  newTable(cfg.MaxConnections),
+		wheel:   newWheel(cfg.MaxConnections),
+		store:   store,
+		emitted: make([]Packet, 0, cfg.EmitCapacity),
+	}
+	for i := range e.free {
+		e.free[i] = int32(cfg.MaxConnections - 1 - i)
+	}
+	return e, nil
+}
+
+// recordsFor sizes the mapping slab: on average a quarter of MaxMappings
+// per connection, at least four rings' worth.
+func recordsFor(cfg Config) int {
+	n := cfg.MaxConnections * (cfg.MaxMappings/4 + 8)
+	if n > 1<<26 {
+		n = 1 << 26
+	}
+	return n
+}
+
+// Counters returns a copy of the statistics.
+func (e *Engine) Counters() Counters { return e.cnt }
+
+// ActiveConnections returns the number of connections holding state.
+func (e *Engine) ActiveConnections() int { return e.nconn }
+
+// ActiveSubflows returns the number of subflows holding state.
+func (e *Engine) ActiveSubflows() int { return e.nsub }
+
+// Mappings returns the number of mapping trees and slab records in use
+// (both zero once every connection is released).
+func (e *Engine) Mappings() (trees, records int) { return e.store.Trees(), e.store.Used() }
+
+// Tokens returns the number of tokens in the token table.
+func (e *Engine) Tokens() int { return e.tokens.n }
+
+// HasToken reports whether token names a connection of this engine.
+func (e *Engine) HasToken(token uint32) bool { return e.findToken(token) >= 0 }
+
+// Emitted returns the packets the engine created since the last
+// ClearEmitted, in creation order. Their Side and Port are egress hints.
+func (e *Engine) Emitted() []Packet { return e.emitted }
+
+// ClearEmitted empties the emitted list; call it after draining.
+func (e *Engine) ClearEmitted() { e.emitted = e.emitted[:0] }
+
+// ProcessBurst runs Process on each packet and stores the verdicts in
+// out, which must be at least as long as pkts.
+func (e *Engine) ProcessBurst(now int64, pkts []Packet, out []Verdict) {
+	out = out[:len(pkts)]
+	for i := range pkts {
+		out[i] = e.Process(now, &pkts[i])
+	}
+}
+
+func (e *Engine) sub(ci int32, j int) *subflow { return &e.subs[int(ci)*e.maxSub+j] }
+
+func (e *Engine) drop(r DropReason) Verdict {
+	e.cnt.Drops[r]++
+	return Drop
+}
+
+// pkt is the parsed form of the packet being processed.
+type pkt struct {
+	v6     bool
+	ipHL   int
+	tcpHL  int
+	payLen int
+	payOff int // absolute offset of the payload in Buf
+	src    [16]byte
+	dst    [16]byte
+	sport  uint16
+	dport  uint16
+	seq    header.Seq32
+	ack    header.Seq32
+	flags  uint8
+	win    uint16
+	urg    uint16
+	paySum uint16
+	opts   option.Options
+}
+
+// parse decodes p into e.pk. It returns false when p is not a TCP packet
+// the engine can translate (the caller passes it).
+func (e *Engine) parse(p *Packet) bool {
+	pk := &e.pk
+	if p.Off < 0 || p.Len < header.IPv4MinimumSize || p.Off+p.Len > len(p.Buf) {
+		return false
+	}
+	b := p.Buf[p.Off : p.Off+p.Len]
+	var t header.TCP
+	var pseudo uint16
+	switch b[0] >> 4 {
+	case 4:
+		ip := header.IPv4(b)
+		if !ip.IsValid() || ip.Protocol() != header.IPv4ProtocolTCP || ip.IsFragment() || ip.HeaderLength() != header.IPv4MinimumSize {
+			return false
+		}
+		pk.v6 = false
+		pk.ipHL = header.IPv4MinimumSize
+		pk.src = [16]byte{}
+		pk.dst = [16]byte{}
+		copy(pk.src[:4], b[header.IPv4SourceOffset:])
+		copy(pk.dst[:4], b[header.IPv4DestinationOffset:])
+		t = header.TCP(ip.Payload())
+		if !t.IsValid() {
+			return false
+		}
+		pseudo = ip.PseudoHeaderSum()
+	case 6:
+		ip := header.IPv6(b)
+		if !ip.IsValid() || !ip.IsDirectTCP() {
+			return false
+		}
+		pk.v6 = true
+		pk.ipHL = header.IPv6MinimumSize
+		copy(pk.src[:], b[header.IPv6SourceOffset:])
+		copy(pk.dst[:], b[header.IPv6DestinationOffset:])
+		t = header.TCP(ip.Payload())
+		if !t.IsValid() {
+			return false
+		}
+		pseudo = ip.PseudoHeaderSum()
+	default:
+		return false
+	}
+	pk.tcpHL = t.DataOffset()
+	pk.payLen = len(t) - pk.tcpHL
+	pk.payOff = p.Off + pk.ipHL + pk.tcpHL
+	pk.sport = t.SourcePort()
+	pk.dport = t.DestinationPort()
+	pk.seq = t.Seq()
+	pk.ack = t.Ack()
+	pk.flags = t.Flags()
+	pk.win = t.Window()
+	pk.urg = t.UrgentPointer()
+	pk.paySum = t.PayloadSum(pseudo)
+	pk.opts.Parse(t.Options(), pk.flags, pk.payLen > 0)
+	return true
+}
+
+// Process translates one packet; see Verdict. now is the caller's clock
+// in nanoseconds, read once per burst.
+func (e *Engine) Process(now int64, p *Packet) Verdict {
+	if !e.parse(p) {
+		return Pass
+	}
+	pk := &e.pk
+	if p.Side == Core {
+		ci, _, ok := e.lookup(pk, Core)
+		if !ok {
+			return Pass
+		}
+		c := &e.conns[ci]
+		c.lastSeen = now
+		return e.fromServer(now, p, ci, c)
+	}
+	ci, j, ok := e.lookup(pk, Access)
+	if !ok {
+		if pk.flags&(header.TCPFlagSyn|header.TCPFlagAck|header.TCPFlagRst) == header.TCPFlagSyn {
+			if pk.opts.Present.Has(option.MPJoin) {
+				return e.joinSyn(now, p)
+			}
+			if pk.opts.Present.Has(option.MPCapable) {
+				return e.capableSyn(now, p)
+			}
+		}
+		return Pass
+	}
+	c := &e.conns[ci]
+	c.lastSeen = now
+	s := e.sub(ci, int(j))
+	s.port = p.Port
+	return e.fromClient(now, p, ci, c, int(j), s)
+}
+
+// lookup finds the connection (and, on the access side, the subflow) of
+// the parsed packet.
+func (e *Engine) lookup(pk *pkt, side Side) (ci int32, j uint8, ok bool) {
+	h := flowHash(e.seed, &pk.src, &pk.dst, pk.sport, pk.dport, side)
+	t := &e.flows
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		sl := t.slots[i]
+		if sl.val == 0 {
+			return 0, 0, false
+		}
+		if sl.hash != h {
+			continue
+		}
+		v := sl.val - 1
+		ci, k := int32(v>>4), uint8(v&15)
+		c := &e.conns[ci]
+		if c.v6 != pk.v6 {
+			continue
+		}
+		if k == kindCore {
+			if side != Core {
+				continue
+			}
+			s := e.sub(ci, 0)
+			if pk.sport == s.rport && pk.dport == s.cport && pk.src == s.raddr && pk.dst == s.caddr {
+				return ci, 0, true
+			}
+			continue
+		}
+		if side != Access {
+			continue
+		}
+		s := e.sub(ci, int(k))
+		if pk.sport == s.cport && pk.dport == s.rport && pk.src == s.caddr && pk.dst == s.raddr {
+			return ci, k, true
+		}
+	}
+}
+
+func (e *Engine) accessHash(s *subflow) uint32 {
+	return flowHash(e.seed, &s.caddr, &s.raddr, s.cport, s.rport, Access)
+}
+
+func (e *Engine) coreHash(s0 *subflow) uint32 {
+	return flowHash(e.seed, &s0.raddr, &s0.caddr, s0.rport, s0.cport, Core)
+}
+
+// findToken returns the connection with token_P token, or -1.
+func (e *Engine) findToken(token uint32) int32 {
+	h := tokenHash(e.seed, token)
+	t := &e.tokens
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		sl := t.slots[i]
+		if sl.val == 0 {
+			return -1
+		}
+		if sl.hash == h {
+			ci := int32(sl.val - 1)
+			if e.conns[ci].tokenP == token && e.conns[ci].state != connFree && e.conns[ci].keyP != 0 {
+				return ci
+			}
+		}
+	}
+}
+
+// newConn takes a free connection slot, or -1.
+func (e *Engine) newConn() int32 {
+	n := len(e.free)
+	if n == 0 {
+		return -1
+	}
+	ci := e.free[n-1]
+	e.free = e.free[:n-1]
+	e.conns[ci] = conn{}
+	for j := 0; j < e.maxSub; j++ {
+		*e.sub(ci, j) = subflow{}
+	}
+	e.nconn++
+	return ci
+}
+
+// release frees a connection and everything it holds.
+func (e *Engine) release(ci int32) {
+	c := &e.conns[ci]
+	if c.state == connFree {
+		return
+	}
+	for j := 0; j < int(c.nsub); j++ {
+		s := e.sub(ci, j)
+		if s.state == subFree {
+			continue
+		}
+		e.flows.remove(e.accessHash(s), uint32(ci)<<4|uint32(j))
+		s.state = subFree
+		e.nsub--
+		e.cnt.SubflowClosed++
+	}
+	s0 := e.sub(ci, 0)
+	e.flows.remove(e.coreHash(s0), uint32(ci)<<4|kindCore)
+	if c.keyP != 0 {
+		e.tokens.remove(tokenHash(e.seed, c.tokenP), uint32(ci))
+	}
+	if c.cmap.Valid() {
+		e.store.ReleaseClient(c.cmap)
+	}
+	if c.pmap.Valid() {
+		e.store.ReleaseProxy(c.pmap)
+	}
+	e.wheel.cancel(ci)
+	*c = conn{}
+	e.free = append(e.free, ci)
+	e.nconn--
+	e.cnt.ConnClosed++
+}
+
+// closeSub releases one subflow of a connection that lives on.
+func (e *Engine) closeSub(ci int32, j int) {
+	s := e.sub(ci, j)
+	if s.state == subFree {
+		return
+	}
+	c := &e.conns[ci]
+	if j != 0 {
+		e.flows.remove(e.accessHash(s), uint32(ci)<<4|uint32(j))
+		if c.pmap.Valid() {
+			e.store.ProxyDrop(c.pmap, uint8(j))
+		}
+		if c.cmap.Valid() {
+			e.store.ClientDrop(c.cmap, uint8(j))
+		}
+		s.state = subFree
+		e.nsub--
+		e.cnt.SubflowClosed++
+		return
+	}
+	// Subflow 0 keeps its addresses: they are T0, the key of the core
+	// side. It is only marked closed.
+	s.state = subClosed
+	s.dead = true
+}
+
+// newPacket appends a fresh packet to the emitted list, or counts why it
+// cannot.
+func (e *Engine) newPacket() *Packet {
+	if len(e.emitted) == cap(e.emitted) {
+		e.cnt.Drops[DropEmitFull]++
+		return nil
+	}
+	q, ok := e.alloc.Alloc()
+	if !ok || q.Off < 0 || q.Off+header.IPv6MinimumSize+header.TCPMaximumSize > len(q.Buf) {
+		e.cnt.Drops[DropAllocFailed]++
+		return nil
+	}
+	e.emitted = append(e.emitted, q)
+	return &e.emitted[len(e.emitted)-1]
+}
+
+// hdrOut describes the IP/TCP header of a rewritten or created packet.
+type hdrOut struct {
+	src, dst     *[16]byte
+	sport, dport uint16
+	seq, ack     header.Seq32
+	flags        uint8
+	win          uint16
+	opts         []byte // padded to 4 bytes
+}
+
+// rewrite replaces the IP and TCP headers of p by h, keeping the IP
+// header's other fields and the payload [payOff, payOff+payLen) in place
+// (whose one's-complement sum is paySum), moving the headers into the
+// headroom or toward the payload as needed. It reports false when the
+// headroom is too small.
+func (e *Engine) rewrite(p *Packet, v6 bool, h *hdrOut, payOff, payLen int, paySum uint16) bool {
+	ipHL := header.IPv4MinimumSize
+	if v6 {
+		ipHL = header.IPv6MinimumSize
+	}
+	hl := ipHL + header.TCPMinimumSize + len(h.opts)
+	off := payOff - hl
+	if off < 0 {
+		return false
+	}
+	if off != p.Off {
+		copy(p.Buf[off:off+ipHL], p.Buf[p.Off:p.Off+ipHL])
+	}
+	p.Off = off
+	p.Len = hl + payLen
+	e.writeHeaders(p.Buf[off:off+p.Len], v6, h, paySum, false)
+	return true
+}
+
+// build writes a complete packet (new IP header, TCP header, payload) at
+// q.Off.
+func (e *Engine) build(q *Packet, v6 bool, h *hdrOut, payload []byte) {
+	ipHL := header.IPv4MinimumSize
+	if v6 {
+		ipHL = header.IPv6MinimumSize
+	}
+	hl := ipHL + header.TCPMinimumSize + len(h.opts)
+	q.Len = hl + len(payload)
+	b := q.Buf[q.Off : q.Off+q.Len]
+	copy(b[hl:], payload)
+	e.writeHeaders(b, v6, h, header.OnesSum(payload, 0), true)
+}
+
+// writeHeaders fills b's IP fields that change and its whole TCP header,
+// then both checksums (I9). fresh initialises the IP header's other
+// fields too.
+func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh bool) {
+	var t header.TCP
+	var pseudo uint16
+	if v6 {
+		ip := header.IPv6(b)
+		if fresh {
+			clear(b[:header.IPv6MinimumSize])
+			ip.SetVersion()
+			ip.SetNextHeader(header.IPv6ProtocolTCP)
+			ip.SetHopLimit(64)
+		}
+		ip.SetPayloadLength(uint16(len(b) - header.IPv6MinimumSize))
+		ip.SetSourceAddress(*h.src)
+		ip.SetDestinationAddress(*h.dst)
+		t = header.TCP(b[header.IPv6MinimumSize:])
+		pseudo = ip.PseudoHeaderSum()
+	} else {
+		ip := header.IPv4(b)
+		if fresh {
+			clear(b[:header.IPv4MinimumSize])
+			ip.SetHeaderLength(header.IPv4MinimumSize)
+			ip.SetFlagsFragmentOffset(header.IPv4FlagDontFragment)
+			ip.SetTTL(64)
+			ip.SetProtocol(header.IPv4ProtocolTCP)
+		}
+		ip.SetTotalLength(uint16(len(b)))
+		ip.SetSourceAddress([4]byte(h.src[:4]))
+		ip.SetDestinationAddress([4]byte(h.dst[:4]))
+		ip.SetChecksum(0)
+		ip.SetChecksum(ip.CalculateChecksum())
+		t = header.TCP(b[header.IPv4MinimumSize:])
+		pseudo = ip.PseudoHeaderSum()
+	}
+	t.SetSourcePort(h.sport)
+	t.SetDestinationPort(h.dport)
+	t.SetSeq(h.seq)
+	t.SetAck(h.ack)
+	t[header.TCPDataOffsetOffset] = byte((header.TCPMinimumSize+len(h.opts))/4) << 4
+	t.SetFlags(h.flags)
+	t.SetWindow(h.win)
+	t.SetChecksum(0)
+	t.SetUrgentPointer(0)
+	copy(t[header.TCPMinimumSize:], h.opts)
+	hdr := t[:header.TCPMinimumSize+len(h.opts)]
+	t.SetChecksum(^header.OnesSum(hdr, header.Combine(pseudo, paySum)))
+}
+
+// addr returns the netip form of a 4- or 16-byte address held in a.
+func addr(a *[16]byte, v6 bool) netip.Addr {
+	if v6 {
+		return netip.AddrFrom16(*a)
+	}
+	return netip.AddrFrom4([4]byte(a[:4]))
+}
+
+// random32 returns a random 32-bit value (nonces, ISNs).
+func (e *Engine) random32() uint32 { return uint32(e.rng.Uint64()) }
+
+// Tick runs the timer wheel: SYN and join handshake timeouts, idle
+// timeout and closing linger. It also refills the key source. It never
+// allocates.
+func (e *Engine) Tick(now int64) {
+	e.keys.Refill()
+	for _, ci := range e.wheel.advance(now) {
+		e.onTimer(now, ci)
+	}
+}

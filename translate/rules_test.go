@@ -1,0 +1,300 @@
+package translate
+
+import (
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/flexcp/flexcp/translate/header"
+)
+
+const (
+	ackF = header.TCPFlagAck
+	pshF = header.TCPFlagAck | header.TCPFlagPsh
+)
+
+// outTo returns the output packets whose destination port is port.
+func outTo(tb testing.TB, out []Packet, port uint16) []Packet {
+	var r []Packet
+	for i := range out {
+		if dstPort(tb, &out[i]) == port {
+			r = append(r, out[i])
+		}
+	}
+	return r
+}
+
+// TestPureAckOwnerAndGeneratedAcks: a pure ACK from S goes out on the
+// subflow that carried the first byte S has not acknowledged (I15); the
+// subflow whose ack S's ACK advanced gets a generated ACK with the
+// DATA_ACK (I14, I4); the join subflow's window is rescaled from its
+// scale (5) to subflow 0's (7) on the way to S (I23).
+func TestPureAckOwnerAndGeneratedAcks(t *testing.T) {
+	f := newFixture(t)
+	cl := f.m.c
+	pay := make([]byte, 1000)
+	// Data offsets 1000..2000 on subflow 1 (subflow 0 carried 0..1000).
+	v, out := f.send(t, f.cpkt(1, 1, cl.sub[1].peerISN+1, pshF, cl.dss(1, true, cl.idsnC+1+1000, 1, 1000, pay), pay), Access, 1)
+	if v != Forward || len(out) != 1 {
+		t.Fatalf("C->S on join: %v, %d packets", v, len(out))
+	}
+	tcp, _, _ := view(t, out[0].Bytes())
+	if tcp.Window() != 1024<<5>>7 {
+		t.Errorf("I23: window %d, want %d", tcp.Window(), 1024<<5>>7)
+	}
+	if tcp.SourcePort() != 40000 || tcp.Seq() != header.Seq32(cl.sub[0].isn+1+1000) {
+		t.Errorf("I1: join data reached S as port %d seq %d", tcp.SourcePort(), tcp.Seq())
+	}
+	// S acknowledges only the first 1000 bytes.
+	v, out = f.send(t, f.spkt(0, cl.sub[0].isn+1+1000, ackF, nil, nil), Core, 0)
+	if v != Forward {
+		t.Fatalf("S ACK: %v", v)
+	}
+	if dstPort(t, &out[0]) != 40001 {
+		t.Errorf("I15: S's ACK went to port %d, want the join subflow (40001)", dstPort(t, &out[0]))
+	}
+	tcp, o := checkOut(t, &out[0])
+	if tcp.Ack() != header.Seq32(cl.sub[1].isn+1) {
+		t.Errorf("I13: join subflow acked %d, nothing of it is acknowledged by S", tcp.Ack()-header.Seq32(cl.sub[1].isn))
+	}
+	if !o.dss || o.dataAck != cl.idsnC+1+1000 {
+		t.Errorf("I4: DATA_ACK %#x, want %#x", o.dataAck, cl.idsnC+1+1000)
+	}
+	gen := outTo(t, out, 40000)
+	if len(gen) != 1 {
+		t.Fatalf("I14: %d generated ACKs on subflow 0, want 1", len(gen))
+	}
+	tcp, o = checkOut(t, &gen[0])
+	if tcp.Ack() != header.Seq32(cl.sub[0].isn+1001) || tcp.Flags() != ackF || !o.dss || len(tcp.Payload()) != 0 {
+		t.Errorf("I14: generated ACK ack %d flags %#x", tcp.Ack()-header.Seq32(cl.sub[0].isn), tcp.Flags())
+	}
+}
+
+// TestSubflowAckNeedsSeenBytes: S acknowledges data the client reinjected
+// on subflow 0, but P never saw subflow 1's bytes below its out-of-order
+// segment, so subflow 1 is not acknowledged past them (I13).
+func TestSubflowAckNeedsSeenBytes(t *testing.T) {
+	f := newFixture(t)
+	cl := f.m.c
+	pay := make([]byte, 1000)
+	// Subflow 1: SSN 1001.. carries data 2000..3000; SSN 1..1001 never seen.
+	f.send(t, f.cpkt(1, 1001, cl.sub[1].peerISN+1, pshF, cl.dss(1, true, cl.idsnC+1+2000, 1001, 1000, pay), pay), Access, 1)
+	// Subflow 0 carries data 1000..2000 (the client reinjected it there).
+	f.send(t, f.cpkt(0, 1001, cl.sub[0].peerISN+1, pshF, cl.dss(0, true, cl.idsnC+1+1000, 1001, 1000, pay), pay), Access, 0)
+	_, out := f.send(t, f.spkt(0, cl.sub[0].isn+1+3000, ackF, nil, nil), Core, 0)
+	for _, p := range outTo(t, out, 40001) {
+		tcp, _, _ := view(t, p.Bytes())
+		if tcp.Ack() != header.Seq32(cl.sub[1].isn+1) {
+			t.Errorf("I13: subflow 1 acked to %d past bytes P never saw", tcp.Ack()-header.Seq32(cl.sub[1].isn))
+		}
+	}
+	var acked bool
+	for _, p := range outTo(t, out, 40000) {
+		tcp, _, _ := view(t, p.Bytes())
+		acked = acked || tcp.Ack() == header.Seq32(cl.sub[0].isn+2001)
+	}
+	if !acked {
+		t.Error("I13: subflow 0 not acknowledged to 2001")
+	}
+}
+
+// joinSynPkt is a join SYN from the second client address.
+func joinSynPkt(f *fixture, port uint16, token uint32) []byte {
+	opts := make([]byte, 12)
+	opts[0], opts[1], opts[2], opts[3] = optMPTCP, optLenJoinSyn, mptcpSubJoin<<4, 2
+	binary.BigEndian.PutUint32(opts[4:], token)
+	binary.BigEndian.PutUint32(opts[8:], 99)
+	return simBuildIP(false, f.m.c.sub[1].addr, f.m.sAddr, port, 5201, 777, 0, header.TCPFlagSyn, 1024, opts, nil)
+}
+
+// TestJoinRejects: unknown token and too many subflows are answered by
+// RST with MP_TCPRST and keep no state (I17); joins whose third ACK never
+// comes are released by the join timeout (I21).
+func TestJoinRejects(t *testing.T) {
+	f := newFixture(t)
+	_, c := f.connIdx()
+	subs := f.e.ActiveSubflows()
+	v, out := f.send(t, joinSynPkt(f, 50001, c.tokenP^1), Access, 1)
+	if v != Forward || len(out) != 1 {
+		t.Fatalf("unknown token: %v", v)
+	}
+	tcp, o := checkOut(t, &out[0])
+	if tcp.Flags()&header.TCPFlagRst == 0 || !o.mpRst || f.e.cnt.JoinsRejected[JoinUnknownToken] != 1 || f.e.ActiveSubflows() != subs {
+		t.Errorf("I17: unknown token: flags %#x mpRst %v rejected %v", tcp.Flags(), o.mpRst, f.e.cnt.JoinsRejected)
+	}
+	for i, port := range []uint16{50002, 50003} {
+		v, out = f.send(t, joinSynPkt(f, port, c.tokenP), Access, 1)
+		tcp, _ = checkOut(t, &out[0])
+		if v != Forward || tcp.Flags() != header.TCPFlagSyn|header.TCPFlagAck || f.e.ActiveSubflows() != subs+i+1 {
+			t.Fatalf("join %d: %v flags %#x", i, v, tcp.Flags())
+		}
+	}
+	v, out = f.send(t, joinSynPkt(f, 50004, c.tokenP), Access, 1)
+	tcp, o = checkOut(t, &out[0])
+	if tcp.Flags()&header.TCPFlagRst == 0 || !o.mpRst || f.e.cnt.JoinsRejected[JoinTooManySubflows] != 1 {
+		t.Errorf("I17: too many subflows: flags %#x rejected %v", tcp.Flags(), f.e.cnt.JoinsRejected)
+	}
+	f.e.Tick(f.m.now + int64(f.e.cfg.JoinTimeout) + int64(20*time.Millisecond))
+	if f.e.ActiveSubflows() != subs || f.e.cnt.JoinsRejected[JoinTimeout] != 2 || f.e.ActiveConnections() != 1 {
+		t.Errorf("I21: join timeout: subflows %d rejected %v", f.e.ActiveSubflows(), f.e.cnt.JoinsRejected)
+	}
+}
+
+// TestClientSubflowRst: an RST on one subflow closes it only; S's data
+// then goes to the other (DESIGN 3.3).
+func TestClientSubflowRst(t *testing.T) {
+	f := newFixture(t)
+	cl := f.m.c
+	v, _ := f.send(t, f.cpkt(1, 1, 0, header.TCPFlagRst, nil, nil), Access, 1)
+	if v != Consumed || f.e.ActiveConnections() != 1 {
+		t.Fatalf("subflow RST: %v", v)
+	}
+	pay := make([]byte, 500)
+	for k := uint32(0); k < 4; k++ {
+		_, out := f.send(t, f.spkt(k*500, cl.sub[0].isn+1001, pshF, nil, pay), Core, 0)
+		if len(out) == 0 || dstPort(t, &out[0]) != 40000 {
+			t.Fatalf("segment %d not on subflow 0", k)
+		}
+	}
+}
+
+// TestClientFastclose: MP_FASTCLOSE with key_P resets S and every other
+// subflow (RFC 8684 3.5); the state goes after the linger (I21).
+func TestClientFastclose(t *testing.T) {
+	f := newFixture(t)
+	_, c := f.connIdx()
+	opts := make([]byte, 12)
+	opts[0], opts[1], opts[2] = optMPTCP, optLenFastclose, mptcpSubFastclose<<4
+	binary.BigEndian.PutUint64(opts[4:], c.keyP)
+	v, out := f.send(t, f.cpkt(0, 1001, f.m.c.sub[0].peerISN+1, ackF, opts, nil), Access, 0)
+	if v != Forward || out[0].Side != Core {
+		t.Fatalf("fastclose: %v", v)
+	}
+	tcp, o := checkOut(t, &out[0])
+	if tcp.Flags()&header.TCPFlagRst == 0 || o.hasMPTCP || tcp.SourcePort() != 40000 {
+		t.Errorf("RST to S: flags %#x", tcp.Flags())
+	}
+	if len(outTo(t, out, 40001)) != 1 {
+		t.Errorf("no RST on subflow 1")
+	}
+	f.e.Tick(f.m.now + int64(f.e.cfg.Linger) + int64(20*time.Millisecond))
+	if f.e.ActiveConnections() != 0 || f.e.cnt.Resets != 1 {
+		t.Errorf("I21: conns %d resets %d", f.e.ActiveConnections(), f.e.cnt.Resets)
+	}
+}
+
+// TestMPPrioBackup: a subflow the client marks backup (MP_PRIO) carries
+// no new data while another is live (DESIGN 3.5).
+func TestMPPrioBackup(t *testing.T) {
+	f := newFixture(t)
+	cl := f.m.c
+	opts := append([]byte{optMPTCP, optLenPrio, mptcpSubPrio<<4 | 1, optNOP}, cl.dss(1, false, 0, 0, 0, nil)...)
+	f.send(t, f.cpkt(1, 1, cl.sub[1].peerISN+1, ackF, opts, nil), Access, 1)
+	pay := make([]byte, 500)
+	for k := uint32(0); k < 6; k++ {
+		_, out := f.send(t, f.spkt(k*500, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+		if dstPort(t, &out[0]) != 40000 {
+			t.Fatalf("segment %d on the backup subflow", k)
+		}
+	}
+}
+
+// TestSACKTranslation: the client's SACK (subflow SSN space of S->C data)
+// reaches S in TCP space, and S's SACK (TCP space of C->S data) reaches
+// the client in the owner subflow's SSN space (DESIGN 3.3, 3.4).
+func TestSACKTranslation(t *testing.T) {
+	f := newFixture(t)
+	_, c := f.connIdx()
+	cl := f.m.c
+	pay := make([]byte, 1000)
+	var last Packet
+	for k := uint32(0); k < 3; k++ {
+		_, out := f.send(t, f.spkt(k*1000, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+		last = out[0]
+	}
+	tcp, _, _ := view(t, last.Bytes())
+	j := 0
+	if tcp.DestinationPort() == 40001 {
+		j = 1
+	}
+	l, r := uint32(tcp.Seq()), uint32(tcp.Seq())+1000
+	sack := []byte{optNOP, optNOP, optSACK, 10, 0, 0, 0, 0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(sack[4:], l)
+	binary.BigEndian.PutUint32(sack[8:], r)
+	opts := append(cl.dss(j, false, 0, 0, 0, nil), sack...)
+	_, out := f.send(t, f.cpkt(j, max(cl.sub[j].nxt, 1001*uint32(1-j)+uint32(j)), l-1000, ackF, opts, nil), Access, uint8(j))
+	_, o := checkOut(t, &out[0])
+	wantL := f.m.s.isn + 1 + 2000
+	if o.nsack != 1 || o.sack[0] != [2]uint32{wantL, wantL + 1000} {
+		t.Errorf("client SACK to S: %d blocks %v, want [%d %d]", o.nsack, o.sack[:o.nsack], wantL, wantL+1000)
+	}
+	// C->S: subflow 1 carries data 1000..3000 as SSN 1..2001; S acks
+	// 1000 and SACKs 2000..3000.
+	f.send(t, f.cpkt(1, 1, cl.sub[1].peerISN+1, pshF, cl.dss(1, true, cl.idsnC+1+1000, 1, 1000, pay), pay), Access, 1)
+	f.send(t, f.cpkt(1, 1001, cl.sub[1].peerISN+1, pshF, cl.dss(1, true, cl.idsnC+1+2000, 1001, 1000, pay), pay), Access, 1)
+	base := cl.sub[0].isn + 1
+	sack = []byte{optNOP, optNOP, optSACK, 10, 0, 0, 0, 0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(sack[4:], base+2000)
+	binary.BigEndian.PutUint32(sack[8:], base+3000)
+	_, out = f.send(t, f.spkt(3000, base+1000, ackF, sack, nil), Core, 0)
+	if dstPort(t, &out[0]) != 40001 {
+		t.Fatalf("I15: dup-ACK not on the subflow owning data 1000")
+	}
+	_, o = checkOut(t, &out[0])
+	want := [2]uint32{cl.sub[1].isn + 1001, cl.sub[1].isn + 2001}
+	if !c.sackOK || o.nsack != 1 || o.sack[0] != want {
+		t.Errorf("S SACK to client: %d blocks %v, want %v", o.nsack, o.sack[:o.nsack], want)
+	}
+}
+
+// TestDeadSubflowReinjection: when the subflow a range first went out on
+// is dead (no subflow-ack progress for DeadAfter), S's retransmission is
+// reinjected on a live subflow as a new mapping (I12).
+func TestDeadSubflowReinjection(t *testing.T) {
+	f := newFixtureCfg(t, Config{MaxConnections: 4, MaxSubflows: 4, DeadAfter: 100 * time.Millisecond})
+	cl := f.m.c
+	pay := make([]byte, 1000)
+	_, out := f.send(t, f.spkt(0, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	first := dstPort(t, &out[0])
+	f.m.now += int64(300 * time.Millisecond)
+	_, out = f.send(t, f.spkt(0, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	if dstPort(t, &out[0]) == first || f.e.cnt.Reinjections != 1 {
+		t.Errorf("not reinjected: first on %d, again on %d, reinjections %d", first, dstPort(t, &out[0]), f.e.cnt.Reinjections)
+	}
+	_, o := checkOut(t, &out[0])
+	if o.dsn != uint64(f.m.c.idsnP+1) || o.dataLen != 1000 {
+		t.Errorf("reinjected mapping dsn %#x len %d", o.dsn, o.dataLen)
+	}
+}
+
+// TestInfiniteMappingFallback: an infinite mapping on a connection that
+// never had a second subflow turns it into plain forwarding (RFC 8684
+// 3.7, DESIGN 3.1 step 4).
+func TestInfiniteMappingFallback(t *testing.T) {
+	e, _ := New(Config{MaxConnections: 4, Keys: &fixedKeys{keys: []uint64{0x0102030405060708}}}, newTestAlloc(4))
+	syn := simBuild(simC0, simS, 1, 5201, 1000, 0, header.TCPFlagSyn, 1024,
+		[]byte{optMSS, 4, 0x05, 0xb4, optMPTCP, 4, mptcpSubCapable<<4 | 1, mpCapableFlagH}, nil)
+	synAck := simBuild(simS, simC0, 5201, 1, 5000, 1001, header.TCPFlagSyn|header.TCPFlagAck, 1024, []byte{optMSS, 4, 0x05, 0xb4}, nil)
+	cap := make([]byte, 20)
+	cap[0], cap[1], cap[2], cap[3] = optMPTCP, optLenCapableAck, mptcpSubCapable<<4|1, mpCapableFlagH
+	binary.BigEndian.PutUint64(cap[4:], 0x1111)
+	binary.BigEndian.PutUint64(cap[12:], 0x0102030405060708)
+	third := simBuild(simC0, simS, 1, 5201, 1001, 5001, ackF, 1024, cap, nil)
+	for i, ip := range [][]byte{syn, synAck, third} {
+		side := Access
+		if i == 1 {
+			side = Core
+		}
+		p := mkPacket(ip, side, 0)
+		if v := e.Process(1, &p); v != Forward {
+			t.Fatalf("handshake packet %d: %v", i, v)
+		}
+	}
+	var w optWriter
+	w.dss(0x0102, true, keyIDSN(0x1111)+1, 1, 0, false, false, 0)
+	data := simBuild(simC0, simS, 1, 5201, 1001, 5001, pshF, 1024, w.pad(), make([]byte, 100))
+	p := mkPacket(data, Access, 0)
+	if v := e.Process(2, &p); v != Pass || e.ActiveConnections() != 0 || e.cnt.ConnFallback[FallbackInfiniteMapping] != 1 {
+		t.Errorf("infinite mapping: %v conns %d fallback %v", v, e.ActiveConnections(), e.cnt.ConnFallback)
+	}
+}

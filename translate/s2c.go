@@ -1,0 +1,455 @@
+package translate
+
+import (
+	"encoding/binary"
+
+	"github.com/flexcp/flexcp/dtree"
+	"github.com/flexcp/flexcp/translate/header"
+)
+
+// fromServer dispatches a packet of a known connection from the core side.
+func (e *Engine) fromServer(now int64, p *Packet, ci int32, c *conn) Verdict {
+	pk := &e.pk
+	if pk.opts.Malformed {
+		return e.drop(DropMalformed)
+	}
+	syn := pk.flags&header.TCPFlagSyn != 0
+	if pk.flags&header.TCPFlagRst != 0 {
+		if c.state != connEstablished && c.state != connClosed {
+			e.release(ci)
+			return Pass
+		}
+		return e.serverRst(now, p, ci, c)
+	}
+	switch c.state {
+	case connSynSent:
+		if syn && pk.flags&header.TCPFlagAck != 0 {
+			return e.serverSynAck(now, p, ci, c)
+		}
+		return e.drop(DropBadState)
+	case connSynAckSent:
+		if syn {
+			return e.serverSynAck(now, p, ci, c) // retransmitted SYN/ACK: same key
+		}
+		return e.drop(DropBadState)
+	}
+	if syn {
+		if e.sub(ci, 0).state == subEstablished && pk.flags&header.TCPFlagAck != 0 {
+			return e.serverSynAck(now, p, ci, c)
+		}
+		return e.drop(DropBadState)
+	}
+	return e.s2c(now, p, ci, c)
+}
+
+// s2c translates a segment from S onto the client's subflows (DESIGN 3.4).
+func (e *Engine) s2c(now int64, p *Packet, ci int32, c *conn) Verdict {
+	pk := &e.pk
+	c.winS = pk.win
+	if pk.flags&header.TCPFlagAck != 0 {
+		// I4: S's ack, as a DSN of the C->S stream.
+		ad := c.dataAckToC(pk.ack)
+		limit := c.c2sNxt
+		if c.sAck.LessThan(ad) && ad.LessThanEq(limit) {
+			c.sAck = ad
+		}
+	}
+	fin := pk.flags&header.TCPFlagFin != 0
+	L := uint32(pk.payLen)
+	if L == 0 && !fin {
+		return e.s2cPureAck(now, p, ci, c)
+	}
+	dsn := c.s2cDSN(pk.seq)
+	if fin {
+		fd := dsn.Add(uint64(L))
+		if !c.s2cFin {
+			c.s2cFin, c.s2cFinDSN = true, fd
+			e.cnt.DataFinS2C++
+		}
+	}
+	// Bytes the client already acknowledged at the data level (S missed
+	// the DATA_ACK) are not sent again: a copy on new SSNs that got lost
+	// would leave a hole in that subflow nobody fills. P answers S with
+	// the client's DATA_ACK instead, or trims the acknowledged prefix.
+	if dsn.LessThan(c.dataAck) {
+		skip := uint32(min(uint64(c.dataAck-dsn), uint64(L)))
+		if skip == L && (!fin || c.s2cFinDSN.LessThan(c.dataAck)) {
+			return e.ackForClient(p, ci, c)
+		}
+		if skip > 0 {
+			pk.payOff += int(skip)
+			pk.payLen -= int(skip)
+			pk.paySum = header.OnesSum(p.Buf[pk.payOff:pk.payOff+pk.payLen], 0)
+			dsn = dsn.Add(uint64(skip))
+			L -= skip
+		}
+	}
+	var v Verdict
+	if L == 0 {
+		v = e.s2cDataFin(now, p, ci, c)
+	} else {
+		v = e.s2cData(now, p, ci, c, dsn, L)
+	}
+	e.genAcks(now, ci, c, -1)
+	e.checkDone(now, ci, c)
+	return v
+}
+
+// schedInfo fills e.info for c's subflows and returns it.
+func (e *Engine) schedInfo(now int64, ci int32, c *conn) []SubflowInfo {
+	n := int(c.nsub)
+	for k := 0; k < n; k++ {
+		s := e.sub(ci, k)
+		in := s.sndNxt - s.sndUna
+		e.info[k] = SubflowInfo{
+			Live:     s.state == subEstablished && !s.finRcvd && !e.isDead(now, s),
+			Backup:   s.backup,
+			SRTT:     s.srtt,
+			InFlight: in,
+			Window:   s.wnd,
+		}
+	}
+	return e.info[:n]
+}
+
+// isDead reports whether s is dead, declaring it so when it has had data
+// outstanding without subflow-ack progress for Config.DeadAfter (DESIGN
+// 3.5). An ack revives it (subflowAcked).
+func (e *Engine) isDead(now int64, s *subflow) bool {
+	if !s.dead && s.sndNxt != s.sndUna && now-s.progress > int64(e.cfg.DeadAfter) {
+		s.dead = true
+	}
+	return s.dead
+}
+
+// pick runs the scheduler, or returns -1 when no subflow is live.
+func (e *Engine) pick(now int64, ci int32, c *conn) int {
+	j := e.sched.Pick(e.schedInfo(now, ci, c), int(c.rrLast))
+	if j >= 0 {
+		c.rrLast = int8(j)
+	}
+	return j
+}
+
+// s2cData sends payload bytes [dsn, dsn+L) of S's segment: new data on a
+// scheduled subflow with a fresh mapping (I11), retransmitted data on its
+// original mappings, split when it spans several (I12).
+func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN64, L uint32) Verdict {
+	pieces := e.pieces[:1]
+	if !dsn.LessThan(c.s2cNxt) {
+		pieces[0] = dtree.Piece{DSN: uint64(dsn), Len: L, Sub: dtree.NoSubflow}
+	} else {
+		n := e.store.ProxyPieces(c.pmap, uint64(dsn), L, e.pieces[:])
+		covered := uint32(0)
+		for i := 0; i < n; i++ {
+			covered += e.pieces[i].Len
+		}
+		if covered < L && n < len(e.pieces) {
+			e.pieces[n] = dtree.Piece{DSN: uint64(dsn) + uint64(covered), Len: L - covered, Sub: dtree.NoSubflow}
+			n++
+		} else if covered < L {
+			e.pieces[n-1].Len += L - covered // cannot happen with Len bounded by MSS; keep going
+		}
+		pieces = e.pieces[:n]
+	}
+	// Resolve gaps and dead subflows into new mappings.
+	for i := range pieces {
+		pc := &pieces[i]
+		if pc.Sub != dtree.NoSubflow {
+			s := e.sub(ci, int(pc.Sub))
+			if s.state == subEstablished && !e.isDead(now, s) {
+				e.cnt.Retransmits++
+				if s.rttOn && header.Seq32(s.rttSSN).InWindow(header.Seq32(pc.SSN), pc.Len+1) {
+					s.rttOn = false // Karn
+				}
+				if s.wnd > 2*initialWindow/10 {
+					s.wnd /= 2
+				}
+				continue
+			}
+		}
+		j := e.pick(now, ci, c)
+		if j < 0 {
+			return e.drop(DropNoSubflow)
+		}
+		s := e.sub(ci, j)
+		d := header.DSN64(pc.DSN)
+		if d.LessThan(c.s2cNxt) {
+			e.cnt.Reinjections++
+		}
+		if s.sndUna == s.sndNxt {
+			s.progress = now
+		}
+		ssn := s.sndNxt
+		// A mapping P could not record could not be resent on the same
+		// SSNs: never send it (S retransmits it later).
+		switch e.store.ProxyInsert(c.pmap, pc.DSN, uint8(j), ssn, pc.Len) {
+		case dtree.Inserted, dtree.Duplicate:
+		case dtree.Full:
+			return e.drop(DropMapFull)
+		case dtree.Old:
+			return e.drop(DropStale)
+		default:
+			return e.drop(DropBadState)
+		}
+		s.sndNxt += pc.Len
+		if !s.rttOn {
+			s.rttOn, s.rttSSN, s.rttTime = true, ssn+pc.Len, now
+		}
+		*pc = dtree.Piece{DSN: pc.DSN, MapDSN: pc.DSN, Len: pc.Len, SSN: ssn, MapSSN: ssn, MapLen: pc.Len, Sub: uint8(j)}
+		if end := d.Add(uint64(pc.Len)); c.s2cNxt.LessThan(end) {
+			c.s2cNxt = end
+		}
+	}
+	if len(pieces) > 1 {
+		e.cnt.SplitRetransmits++
+	}
+	// Pieces after the first leave as copies (the only payload copy,
+	// DESIGN 3.6); the first is rewritten in place.
+	base := uint64(dsn)
+	for i := 1; i < len(pieces); i++ {
+		pc := &pieces[i]
+		q := e.newPacket()
+		if q == nil {
+			break // S retransmits the rest
+		}
+		off := e.pk.payOff + int(pc.DSN-base)
+		payload := p.Buf[off : off+int(pc.Len)]
+		if !e.s2cSegment(q, ci, c, pc, payload, header.OnesSum(payload, 0), true) {
+			e.emitted = e.emitted[:len(e.emitted)-1]
+			e.cnt.Drops[DropOptionSpace]++
+		}
+	}
+	pc := &pieces[0]
+	pk := &e.pk
+	sum := pk.paySum
+	if pc.Len != L {
+		sum = header.OnesSum(p.Buf[pk.payOff:pk.payOff+int(pc.Len)], 0)
+	}
+	if !e.s2cSegment(p, ci, c, pc, p.Buf[pk.payOff:pk.payOff+int(pc.Len)], sum, false) {
+		return e.drop(DropNoHeadroom)
+	}
+	e.cnt.SegmentsS2C++
+	e.cnt.BytesS2C += uint64(L)
+	return Forward
+}
+
+// s2cSegment writes one S->C data piece into q (in place when !fresh):
+// subflow pc.Sub's 4-tuple, SSN, ack, and a DSS with the DATA_ACK and the
+// piece's wire mapping (I12), with the DSS checksum when negotiated.
+func (e *Engine) s2cSegment(q *Packet, ci int32, c *conn, pc *dtree.Piece, payload []byte, paySum uint16, fresh bool) bool {
+	pk := &e.pk
+	j := int(pc.Sub)
+	s := e.sub(ci, j)
+	mapLen := pc.MapLen
+	finHere := c.s2cFin && header.DSN64(pc.MapDSN).Add(uint64(pc.MapLen)) == c.s2cFinDSN
+	if finHere {
+		mapLen++ // RFC 8684 3.3.3: the DATA_FIN counts in the data-level length
+	}
+	var csum uint16
+	if c.csum {
+		csum = dssChecksum(pc.MapDSN, pc.MapSSN, uint16(mapLen), paySum)
+	}
+	e.ow.n = 0
+	e.ow.dss(uint64(c.sAck), true, pc.MapDSN, pc.MapSSN, uint16(mapLen), finHere, c.csum, csum)
+	if s.sack && int(pk.opts.NSACK) > 0 {
+		e.addServerSACK(c, j, s)
+	}
+	flags := pk.flags&^(header.TCPFlagFin|header.TCPFlagSyn|header.TCPFlagRst|header.TCPFlagUrg) | header.TCPFlagAck
+	h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport,
+		seq: s.isnP.Add(pc.SSN), ack: e.takeAck(c, j, s), flags: flags, win: pk.win, opts: e.ow.pad()}
+	q.Side, q.Port = Access, s.port
+	if fresh {
+		e.build(q, c.v6, &h, payload)
+		return true
+	}
+	return e.rewrite(q, c.v6, &h, pk.payOff, len(payload), paySum)
+}
+
+// dssChecksum is the DSS checksum (RFC 8684 3.3.1, Figure 10): the
+// one's-complement sum of a pseudo-header (DSN 64 bits, SSN 32 bits,
+// data-level length, zero) and the mapping's payload. When a mapping
+// carries only a DATA_FIN its payload sum is zero.
+func dssChecksum(dsn uint64, ssn uint32, dlen uint16, paySum uint16) uint16 {
+	var ph [16]byte
+	binary.BigEndian.PutUint64(ph[0:], dsn)
+	binary.BigEndian.PutUint32(ph[8:], ssn)
+	binary.BigEndian.PutUint16(ph[12:], dlen)
+	return ^header.OnesSum(ph[:], paySum)
+}
+
+// addServerSACK appends S's SACK blocks (C->S data, TCP space) translated
+// into subflow j's SSN space, as many as fit (I10: SACK goes first).
+func (e *Engine) addServerSACK(c *conn, j int, s *subflow) {
+	o := &e.pk.opts
+	n := 0
+	for i := 0; i < int(o.NSACK); i++ {
+		if e.ow.room() < 4+8*(n+1) {
+			break
+		}
+		l := c.c2sDSN(o.SACK[i].Left)
+		r := c.c2sDSN(o.SACK[i].Right)
+		// Find the SSNs of subflow j that carry [l, r): only the start is
+		// looked up, through the client mapping covering it.
+		a, ok := e.ssnOf(c, j, s, l)
+		if !ok {
+			continue
+		}
+		e.blocks[n] = [2]uint32{uint32(s.isnC.Add(a)), uint32(s.isnC.Add(a + uint32(r-l)))}
+		n++
+	}
+	e.ow.sack(e.blocks[:n])
+}
+
+// ssnOf returns the SSN on subflow j of client data byte d, if the
+// mapping of j that starts the subflow's unacked data covers it. It is a
+// best effort for SACK translation.
+func (e *Engine) ssnOf(c *conn, j int, s *subflow, d header.DSN64) (uint32, bool) {
+	a, ok := e.store.ClientAcked(c.cmap, uint8(j), uint64(c.sAck))
+	if !ok {
+		return 0, false
+	}
+	base, covered, ok := e.store.ClientLookup(c.cmap, uint8(j), a, 1<<16)
+	if !ok || covered == 0 {
+		return 0, false
+	}
+	off := uint64(d) - base
+	if off >= uint64(covered) {
+		return 0, false
+	}
+	return a + uint32(off), true
+}
+
+// s2cDataFin sends S's bare FIN as a DATA_FIN (RFC 8684 3.3.3: SSN 0,
+// data-level length 1) on a live subflow; the TCP FIN itself never
+// reaches the client (I19).
+func (e *Engine) s2cDataFin(now int64, p *Packet, ci int32, c *conn) Verdict {
+	j := e.pick(now, ci, c)
+	if j < 0 {
+		j = int(c.lastRx)
+		if e.sub(ci, j).state != subEstablished {
+			return e.drop(DropNoSubflow)
+		}
+	}
+	s := e.sub(ci, j)
+	pk := &e.pk
+	var csum uint16
+	if c.csum {
+		csum = dssChecksum(uint64(c.s2cFinDSN), 0, 1, 0)
+	}
+	e.ow.n = 0
+	e.ow.dss(uint64(c.sAck), true, uint64(c.s2cFinDSN), 0, 1, true, c.csum, csum)
+	seq, flags := s.pureSeq(header.TCPFlagAck)
+	h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport,
+		seq: seq, ack: e.takeAck(c, j, s), flags: flags, win: pk.win, opts: e.ow.pad()}
+	if !e.rewrite(p, c.v6, &h, pk.payOff, 0, 0) {
+		return e.drop(DropNoHeadroom)
+	}
+	p.Side, p.Port = Access, s.port
+	return Forward
+}
+
+// s2cPureAck sends a pure ACK, dup-ACK or window update from S on the
+// subflow owning the first C->S byte S has not acknowledged (I15), then
+// generated ACKs on the subflows whose ack advanced (I14).
+func (e *Engine) s2cPureAck(now int64, p *Packet, ci int32, c *conn) Verdict {
+	j := e.ackOwner(ci, c)
+	if j < 0 {
+		return e.drop(DropNoSubflow)
+	}
+	s := e.sub(ci, j)
+	pk := &e.pk
+	e.ow.n = 0
+	e.ow.dss(uint64(c.sAck), false, 0, 0, 0, false, false, 0)
+	if s.sack && int(pk.opts.NSACK) > 0 {
+		e.addServerSACK(c, j, s)
+	}
+	flags := pk.flags&^(header.TCPFlagFin|header.TCPFlagSyn|header.TCPFlagRst|header.TCPFlagUrg|header.TCPFlagPsh) | header.TCPFlagAck
+	seq, flags := s.pureSeq(flags)
+	h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport,
+		seq: seq, ack: e.takeAck(c, j, s), flags: flags, win: pk.win, opts: e.ow.pad()}
+	if !e.rewrite(p, c.v6, &h, pk.payOff, 0, 0) {
+		return e.drop(DropNoHeadroom)
+	}
+	p.Side, p.Port = Access, s.port
+	e.genAcks(now, ci, c, j)
+	e.checkDone(now, ci, c)
+	return Forward
+}
+
+// ackOwner returns the subflow whose first unacknowledged client byte is
+// the first C->S byte S has not acknowledged (I15), else the subflow that
+// last carried client data, else any established one; -1 if none.
+func (e *Engine) ackOwner(ci int32, c *conn) int {
+	for k := 0; k < int(c.nsub); k++ {
+		s := e.sub(ci, k)
+		if s.state != subEstablished {
+			continue
+		}
+		a, ok := e.store.ClientAcked(c.cmap, uint8(k), uint64(c.sAck))
+		if !ok {
+			continue
+		}
+		if d, _, ok := e.store.ClientLookup(c.cmap, uint8(k), a, 1); ok && header.DSN64(d) == c.sAck {
+			return k
+		}
+	}
+	if s := e.sub(ci, int(c.lastRx)); s.state == subEstablished {
+		return int(c.lastRx)
+	}
+	for k := 0; k < int(c.nsub); k++ {
+		if e.sub(ci, k).state == subEstablished {
+			return k
+		}
+	}
+	return -1
+}
+
+// genAcks sends a generated pure ACK (with DATA_ACK, and FIN when it
+// answers the client's subflow FIN) on every established subflow other
+// than except whose subflow ack advanced (I14, I20).
+func (e *Engine) genAcks(now int64, ci int32, c *conn, except int) {
+	for k := 0; k < int(c.nsub); k++ {
+		s := e.sub(ci, k)
+		if s.state != subEstablished || k == except && !(s.finRcvd && !s.finSent) {
+			continue
+		}
+		x := e.subAckValue(c, k, s)
+		answerFin := s.finRcvd && !s.finSent && x == s.finSSN+1
+		if x == s.ackSent && !answerFin {
+			continue
+		}
+		q := e.newPacket()
+		if q == nil {
+			return
+		}
+		if answerFin {
+			s.finSent = true
+			s.sndNxt++
+		}
+		seq, flags := s.pureSeq(header.TCPFlagAck)
+		e.ow.n = 0
+		e.ow.dss(uint64(c.sAck), false, 0, 0, 0, false, false, 0)
+		h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport,
+			seq: seq, ack: e.takeAck(c, k, s), flags: flags, win: c.winS, opts: e.ow.pad()}
+		q.Side, q.Port = Access, s.port
+		e.build(q, c.v6, &h, nil)
+		e.cnt.GeneratedAcks++
+	}
+}
+
+// ackForClient rewrites S's retransmission of data the client already
+// acknowledged into a pure ACK to S carrying the client's DATA_ACK (I3).
+func (e *Engine) ackForClient(p *Packet, ci int32, c *conn) Verdict {
+	pk := &e.pk
+	s0 := e.sub(ci, 0)
+	e.ow.n = 0
+	h := hdrOut{src: &s0.caddr, dst: &s0.raddr, sport: s0.cport, dport: s0.rport, seq: c.c2sSeq(c.c2sNxt),
+		ack: c.ackToS(c.dataAck), flags: header.TCPFlagAck, win: c.winC, opts: e.ow.pad()}
+	if !e.rewrite(p, c.v6, &h, pk.payOff+pk.payLen, 0, 0) {
+		return e.drop(DropNoHeadroom)
+	}
+	p.Side = Core
+	e.cnt.AcksForClient++
+	return Forward
+}
