@@ -353,7 +353,7 @@ func (d *Dataplane) Summary() string {
 	var refused uint64
 	for i, w := range d.workers {
 		blocks[i] = w.mc
-		refused += w.mc.Drops[metrics.DropTxFull].Load()
+		refused += w.mc.Drops[dropTxFull].Load()
 	}
 	t := metrics.Sum(blocks...)
 	return fmt.Sprintf("flexcp: stopped: %d workers, rx %d pkts %d bytes, tx %d pkts %d bytes, dropped %d (tx refused %d), connections %d (fallback %d), joins %d accepted %d rejected",

@@ -10,44 +10,71 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// fwdDrop maps the forwarder's fine-grained drop reasons to the exported
-// ones (metrics.DropReason); several fwd reasons share one label.
-var fwdDrop = [fwd.NumDropReasons]metrics.DropReason{
-	fwd.DropBadFrame:          metrics.DropBadL2,
-	fwd.DropEthTruncated:      metrics.DropBadL2,
-	fwd.DropEthNotForUs:       metrics.DropNotForUs,
-	fwd.DropVLAN:              metrics.DropBadL2,
-	fwd.DropEtherType:         metrics.DropUnknownEtherType,
-	fwd.DropARPMalformed:      metrics.DropBadARP,
-	fwd.DropARPNotForUs:       metrics.DropBadARP,
-	fwd.DropIPv4Truncated:     metrics.DropBadL3,
-	fwd.DropIPv4Version:       metrics.DropBadL3,
-	fwd.DropIPv4HeaderLen:     metrics.DropBadL3,
-	fwd.DropIPv4TotalLen:      metrics.DropBadL3,
-	fwd.DropIPv4Checksum:      metrics.DropBadL3,
-	fwd.DropIPv6Truncated:     metrics.DropBadL3,
-	fwd.DropIPv6Version:       metrics.DropBadL3,
-	fwd.DropIPv6PayloadLen:    metrics.DropBadL3,
-	fwd.DropMulticast:         metrics.DropLocalUnsupported,
-	fwd.DropMartian:           metrics.DropBadL3,
-	fwd.DropNoRoute:           metrics.DropNoRoute,
-	fwd.DropTTLExpired:        metrics.DropTTLExceeded,
-	fwd.DropTooBig:            metrics.DropTooBig,
-	fwd.DropTooBigNoDF:        metrics.DropTooBig,
-	fwd.DropNoHeadroom:        metrics.DropBadL2,
-	fwd.DropLocal:             metrics.DropLocalUnsupported,
-	fwd.DropICMPMalformed:     metrics.DropBadICMP,
-	fwd.DropICMPv6Ignored:     metrics.DropLocalUnsupported,
-	fwd.DropNDPMalformed:      metrics.DropBadNDP,
-	fwd.DropNDPNotForUs:       metrics.DropBadNDP,
-	fwd.DropNeighborFailed:    metrics.DropNeighborUnresolved,
-	fwd.DropNeighborTableFull: metrics.DropNeighborUnresolved,
-	fwd.DropPendingFull:       metrics.DropNeighborQueueFull,
-	fwd.DropPendingExpired:    metrics.DropNeighborUnresolved,
+// Layout of the reason arrays in a worker's metrics block. The forwarder,
+// the translator and the worker own their reasons; publishCounters stores
+// each at its index, and dropLabels, joinLabels and fallbackLabels give
+// the metrics package the label of each index.
+//
+// Drops: [0, fwd.NumDropReasons) are fwd.DropReason values, then
+// translate.DropReasonCount translate.DropReason values, then the
+// worker's own reasons.
+const (
+	// dropFirstTranslate is the index of translate.DropReason(0).
+	dropFirstTranslate = int(fwd.NumDropReasons)
+	// dropTxFull counts packets the TX ring refused (freed by the worker).
+	dropTxFull = dropFirstTranslate + int(translate.DropReasonCount)
+	// dropNoMbuf counts the forwarder's allocator failures
+	// (fwd.Counters.AllocFailures): a reply or generated packet not built.
+	dropNoMbuf = dropTxFull + 1
+	// numDrops is the number of drop reasons in use.
+	numDrops = dropNoMbuf + 1
+)
+
+// The reasons fit the metrics block; these fail to compile otherwise.
+var (
+	_ [metrics.MaxDropReasons - numDrops]struct{}
+	_ [metrics.MaxJoinRejects - int(translate.JoinRejectCount)]struct{}
+	_ [metrics.MaxFallbackReasons - int(translate.FallbackReasonCount)]struct{}
+)
+
+// dropLabels returns the label of each drop index: fwd's own labels, the
+// translator's prefixed translate_, then tx_full and no_mbuf.
+func dropLabels() []string {
+	l := make([]string, numDrops)
+	for r := range fwd.NumDropReasons {
+		l[r] = r.String()
+	}
+	for r := range translate.DropReasonCount {
+		l[dropFirstTranslate+int(r)] = "translate_" + r.String()
+	}
+	l[dropTxFull] = "tx_full"
+	l[dropNoMbuf] = "no_mbuf"
+	return l
+}
+
+// joinLabels returns the label of each join-reject index, a
+// translate.JoinReject.
+func joinLabels() []string {
+	l := make([]string, translate.JoinRejectCount)
+	for r := range translate.JoinRejectCount {
+		l[r] = r.String()
+	}
+	return l
+}
+
+// fallbackLabels returns the label of each fallback index, a
+// translate.FallbackReason.
+func fallbackLabels() []string {
+	l := make([]string, translate.FallbackReasonCount)
+	for r := range translate.FallbackReasonCount {
+		l[r] = r.String()
+	}
+	return l
 }
 
 // publishCounters copies the worker's owner-only counters into its
-// metrics block with atomic stores. Only the worker calls it.
+// metrics block with atomic stores, each reason at its index (see
+// dropFirstTranslate). Only the worker calls it.
 func (w *Worker) publishCounters() {
 	mc := w.mc
 	for i := range w.rxPkts {
@@ -60,12 +87,11 @@ func (w *Worker) publishCounters() {
 		mc.Port[i].TxBytes.Store(w.txBytes[i])
 	}
 	c := w.fwd.Counters()
-	var drops [metrics.NumDropReasons]uint64
 	for r, v := range c.Drops {
-		drops[fwdDrop[r]] += v
+		mc.Drops[r].Store(v)
 	}
-	drops[metrics.DropTxFull] += w.txRefused
-	drops[metrics.DropNoMbuf] += c.AllocFailures
+	mc.Drops[dropTxFull].Store(w.txRefused)
+	mc.Drops[dropNoMbuf].Store(c.AllocFailures)
 	mc.ARPRequestsSent.Store(c.ARPRequestsSent)
 	mc.ARPRepliesSent.Store(c.ARPRepliesSent)
 	mc.NDPSolicitationsSent.Store(c.NSSent)
@@ -74,32 +100,24 @@ func (w *Worker) publishCounters() {
 	mc.ICMPEchoRepliesSent.Store(c.EchoReplies)
 	mc.ICMPErrorsSent.Store(c.TimeExceededSent + c.FragNeededSent + c.PacketTooBigSent)
 	if w.eng == nil {
-		for r, v := range drops {
-			mc.Drops[r].Store(v)
-		}
 		return
 	}
 	e := w.eng.Counters()
 	for r, v := range e.Drops {
-		drops[translateDrop[r]] += v
-	}
-	for r, v := range drops {
-		mc.Drops[r].Store(v)
+		mc.Drops[dropFirstTranslate+r].Store(v)
 	}
 	mc.ConnectionsOpened.Store(e.ConnOpened)
 	mc.ConnectionsClosed.Store(e.ConnClosed)
 	mc.ConnectionsActive.Store(int64(w.eng.ActiveConnections()))
-	var fb uint64
-	for _, v := range e.ConnFallback {
-		fb += v
+	for r, v := range e.ConnFallback {
+		mc.Fallbacks[r].Store(v)
 	}
-	mc.ConnectionsFallback.Store(fb)
 	mc.SubflowsOpened.Store(e.SubflowOpened)
 	mc.SubflowsClosed.Store(e.SubflowClosed)
 	mc.SubflowsActive.Store(int64(w.eng.ActiveSubflows()))
 	mc.JoinsAccepted.Store(e.JoinsAccepted)
 	for r, v := range e.JoinsRejected {
-		mc.JoinsRejected[joinReject[r]].Store(v)
+		mc.JoinsRejected[r].Store(v)
 	}
 	mc.Translated[0][metrics.C2S].Segments.Store(e.SegmentsC2S)
 	mc.Translated[0][metrics.C2S].Bytes.Store(e.BytesC2S)
@@ -135,7 +153,13 @@ func (d *Dataplane) MempoolStats(i int) (metrics.MempoolStats, bool) {
 // Registry returns a Prometheus registry exporting the dataplane's
 // counters, ethdev statistics and mempool occupancy.
 func (d *Dataplane) Registry() (*prometheus.Registry, error) {
-	o := metrics.Options{PortStats: d, Mempools: d}
+	o := metrics.Options{
+		PortStats:       d,
+		Mempools:        d,
+		DropReasons:     dropLabels(),
+		JoinRejects:     joinLabels(),
+		FallbackReasons: fallbackLabels(),
+	}
 	for i := range d.ports {
 		o.Ports = append(o.Ports, d.ports[i].Conf.Name)
 	}
@@ -147,22 +171,6 @@ func (d *Dataplane) Registry() (*prometheus.Registry, error) {
 		return nil, err
 	}
 	return metrics.NewRegistry(c)
-}
-
-// translateDrop maps the translator's drop reasons to the exported ones.
-var translateDrop = [translate.DropReasonCount]metrics.DropReason{
-	translate.DropMalformed:    metrics.DropTranslateBadOption,
-	translate.DropNoMapping:    metrics.DropTranslateNoMapping,
-	translate.DropNoHeadroom:   metrics.DropTranslateNoOptionSpace,
-	translate.DropOptionSpace:  metrics.DropTranslateNoOptionSpace,
-	translate.DropAllocFailed:  metrics.DropNoMbuf,
-	translate.DropEmitFull:     metrics.DropNoMbuf,
-	translate.DropBadState:     metrics.DropTranslateNoConnection,
-	translate.DropUnsupported:  metrics.DropTranslateBadOption,
-	translate.DropNoSubflow:    metrics.DropTranslateNoSubflow,
-	translate.DropStale:        metrics.DropTranslateOutOfWindow,
-	translate.DropKeyExhausted: metrics.DropTranslateTableFull,
-	translate.DropMapFull:      metrics.DropTranslateTableFull,
 }
 
 // engineConfig translates the [proxy] section into the engine's config.
@@ -192,15 +200,4 @@ func engineConfig(cfg *config.Config) translate.Config {
 		tc.AccessMTU = mtu
 	}
 	return tc
-}
-
-// joinReject maps the translator's join-reject reasons to the exported ones.
-var joinReject = [translate.JoinRejectCount]metrics.JoinReject{
-	translate.JoinUnknownToken:    metrics.JoinUnknownToken,
-	translate.JoinBadHMAC:         metrics.JoinBadHMAC,
-	translate.JoinNotEstablished:  metrics.JoinNotEstablished,
-	translate.JoinTooManySubflows: metrics.JoinSubflowLimit,
-	translate.JoinTableFull:       metrics.JoinSubflowLimit,
-	translate.JoinTimeout:         metrics.JoinTimeout,
-	translate.JoinMalformed:       metrics.JoinBadOption,
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync/atomic"
 
@@ -60,6 +61,19 @@ type Options struct {
 	PortStats PortStatsSource
 	// Mempools, if not nil, supplies the flexcp_mempool_* metrics.
 	Mempools MempoolSource
+
+	// DropReasons labels Counters.Drops: DropReasons[i] is the reason
+	// label of slot i. Each labelled slot is exported, at zero too, so a
+	// dashboard sees every reason; slots past the list are not exported
+	// (Sum still counts them). Labels are unique, non-empty snake_case, at
+	// most MaxDropReasons of them.
+	DropReasons []string
+	// JoinRejects labels Counters.JoinsRejected the same way (at most
+	// MaxJoinRejects).
+	JoinRejects []string
+	// FallbackReasons labels Counters.Fallbacks the same way (at most
+	// MaxFallbackReasons).
+	FallbackReasons []string
 }
 
 // Collector is a prometheus.Collector that reads the workers' Counters
@@ -110,6 +124,24 @@ func NewCollector(o Options) (*Collector, error) {
 	if len(o.Ports) > MaxPorts {
 		return nil, fmt.Errorf("metrics: %d ports; at most %d are supported", len(o.Ports), MaxPorts)
 	}
+	for _, l := range []struct {
+		what, field string
+		labels      []string
+		max         int
+	}{
+		{"drop reason", "DropReasons", o.DropReasons, MaxDropReasons},
+		{"join-reject reason", "JoinRejects", o.JoinRejects, MaxJoinRejects},
+		{"fallback reason", "FallbackReasons", o.FallbackReasons, MaxFallbackReasons},
+	} {
+		if err := checkLabels(l.what, l.field, l.labels, l.max); err != nil {
+			return nil, err
+		}
+	}
+	// The collector keeps its own copies: a caller changing a label later
+	// must not rename a series between scrapes.
+	o.DropReasons = slices.Clone(o.DropReasons)
+	o.JoinRejects = slices.Clone(o.JoinRejects)
+	o.FallbackReasons = slices.Clone(o.FallbackReasons)
 	c := &Collector{o: o}
 	seen := map[string]bool{}
 	for i, w := range o.Workers {
@@ -147,7 +179,7 @@ func NewCollector(o Options) (*Collector, error) {
 	d.connOpened = desc("connections_opened_total", "Translated connections opened by an MP_CAPABLE SYN.", w)
 	d.connClosed = desc("connections_closed_total", "Translated connections whose state was released.", w)
 	d.connActive = desc("connections_active", "Translated connections in the worker's table.", w)
-	d.connFallback = desc("connections_fallback_total", "Connections that fell back to plain TCP.", w)
+	d.connFallback = desc("connections_fallback_total", "Connections that fell back to plain TCP, by reason.", wr)
 	d.sfOpened = desc("subflows_opened_total", "Subflows opened, initial subflows included.", w)
 	d.sfClosed = desc("subflows_closed_total", "Subflows closed.", w)
 	d.sfActive = desc("subflows_active", "Live subflows.", w)
@@ -213,17 +245,15 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 				counter(d.xlatBytes, t.Bytes.Load(), name, port, dir.String())
 			}
 		}
-		for r := DropReason(0); r < NumDropReasons; r++ {
-			// Unnamed reasons are exported only once they count, so the
-			// reserved slots do not clutter every scrape.
-			if v := k.Drops[r].Load(); v != 0 || r.named() {
-				counter(d.drops, v, name, r.String())
-			}
+		// NewCollector checked that each list fits its array.
+		for r, l := range c.o.DropReasons {
+			counter(d.drops, k.Drops[r].Load(), name, l)
 		}
-		for r := JoinReject(0); r < NumJoinRejects; r++ {
-			if v := k.JoinsRejected[r].Load(); v != 0 || r.named() {
-				counter(d.joinsRejected, v, name, r.String())
-			}
+		for r, l := range c.o.JoinRejects {
+			counter(d.joinsRejected, k.JoinsRejected[r].Load(), name, l)
+		}
+		for r, l := range c.o.FallbackReasons {
+			counter(d.connFallback, k.Fallbacks[r].Load(), name, l)
 		}
 		for _, x := range []struct {
 			desc *prometheus.Desc
@@ -234,7 +264,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			{d.echoReplies, &k.ICMPEchoRepliesSent}, {d.icmpErrors, &k.ICMPErrorsSent},
 			{d.handoffsSent, &k.HandoffsSent}, {d.handoffsReceived, &k.HandoffsReceived},
 			{d.connOpened, &k.ConnectionsOpened}, {d.connClosed, &k.ConnectionsClosed},
-			{d.connFallback, &k.ConnectionsFallback},
 			{d.sfOpened, &k.SubflowsOpened}, {d.sfClosed, &k.SubflowsClosed},
 			{d.joinsAccepted, &k.JoinsAccepted},
 			{d.genACKs, &k.GeneratedACKs}, {d.splitRetrans, &k.SplitRetransmissions},

@@ -36,8 +36,9 @@ type Counters struct {
 
 	// Port counts traffic per port index.
 	Port [MaxPorts]PortCounters
-	// Drops counts dropped packets by reason.
-	Drops [NumDropReasons]atomic.Uint64
+	// Drops counts dropped packets by reason. The index is the owner's
+	// reason number; Options.DropReasons labels it.
+	Drops [MaxDropReasons]atomic.Uint64
 
 	// ARPRequestsSent and ARPRepliesSent count ARP messages flexcp sent.
 	ARPRequestsSent, ARPRepliesSent atomic.Uint64
@@ -60,9 +61,10 @@ type Counters struct {
 	ConnectionsOpened, ConnectionsClosed atomic.Uint64
 	// ConnectionsActive is the number of connections in the table (gauge).
 	ConnectionsActive atomic.Int64
-	// ConnectionsFallback counts connections that fell back to plain TCP
-	// (client dropped MP_CAPABLE, option did not fit, table full, ...).
-	ConnectionsFallback atomic.Uint64
+	// Fallbacks counts connections that fell back to plain TCP, by reason
+	// (client dropped MP_CAPABLE, option did not fit, table full, ...);
+	// Options.FallbackReasons labels the index.
+	Fallbacks [MaxFallbackReasons]atomic.Uint64
 	// SubflowsOpened and SubflowsClosed count subflows, the initial one
 	// included.
 	SubflowsOpened, SubflowsClosed atomic.Uint64
@@ -70,8 +72,9 @@ type Counters struct {
 	SubflowsActive atomic.Int64
 	// JoinsAccepted counts MP_JOINs that completed.
 	JoinsAccepted atomic.Uint64
-	// JoinsRejected counts refused MP_JOINs by reason.
-	JoinsRejected [NumJoinRejects]atomic.Uint64
+	// JoinsRejected counts refused MP_JOINs by reason; Options.JoinRejects
+	// labels the index.
+	JoinsRejected [MaxJoinRejects]atomic.Uint64
 	// Translated counts translated segments per access port and direction.
 	Translated [MaxPorts][NumDirections]TranslatedCounters
 	// GeneratedACKs counts pure ACKs flexcp built to advance a subflow that
@@ -101,15 +104,21 @@ func (c *Counters) Tx(port int, pkts, bytes uint64) {
 	p.TxBytes.Add(bytes)
 }
 
-// Drop counts one packet dropped for reason r.
-func (c *Counters) Drop(r DropReason) { c.Drops[r%NumDropReasons].Add(1) }
+// Drop counts one packet dropped for reason r, an index in [0,
+// MaxDropReasons); like any index, it panics outside that range.
+func (c *Counters) Drop(r int) { c.Drops[r].Add(1) }
 
 // DropN counts n packets dropped for reason r, e.g. a TX burst's refused
 // tail.
-func (c *Counters) DropN(r DropReason, n uint64) { c.Drops[r%NumDropReasons].Add(n) }
+func (c *Counters) DropN(r int, n uint64) { c.Drops[r].Add(n) }
 
-// RejectJoin counts one MP_JOIN refused for reason r.
-func (c *Counters) RejectJoin(r JoinReject) { c.JoinsRejected[r%NumJoinRejects].Add(1) }
+// RejectJoin counts one MP_JOIN refused for reason r, an index in [0,
+// MaxJoinRejects).
+func (c *Counters) RejectJoin(r int) { c.JoinsRejected[r].Add(1) }
+
+// Fallback counts one connection that fell back to plain TCP for reason r,
+// an index in [0, MaxFallbackReasons).
+func (c *Counters) Fallback(r int) { c.Fallbacks[r].Add(1) }
 
 // AddTranslated counts one translated segment of payload bytes on access
 // port port in direction d.
@@ -128,7 +137,8 @@ type Totals struct {
 	JoinsAccepted, JoinsRejected           uint64
 }
 
-// Sum adds up the blocks' counters. It may run while the workers write.
+// Sum adds up the blocks' counters, every slot of the reason arrays
+// included, labelled or not. It may run while the workers write.
 func Sum(blocks ...*Counters) Totals {
 	var t Totals
 	for _, c := range blocks {
@@ -143,7 +153,9 @@ func Sum(blocks ...*Counters) Totals {
 			t.Drops += c.Drops[i].Load()
 		}
 		t.ConnectionsOpened += c.ConnectionsOpened.Load()
-		t.ConnectionsFallback += c.ConnectionsFallback.Load()
+		for i := range c.Fallbacks {
+			t.ConnectionsFallback += c.Fallbacks[i].Load()
+		}
 		t.JoinsAccepted += c.JoinsAccepted.Load()
 		for i := range c.JoinsRejected {
 			t.JoinsRejected += c.JoinsRejected[i].Load()

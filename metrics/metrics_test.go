@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,37 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
+
+// The tests' reason layout, shaped like the dataplane's: one component's
+// reasons, another's with a prefix, then the worker's own.
+const (
+	dropNoRoute = iota
+	dropTTLExpired
+	dropTranslateNoMapping
+	dropTxFull
+	numTestDrops
+)
+
+var testDrops = []string{
+	dropNoRoute:            "no_route",
+	dropTTLExpired:         "ttl_expired",
+	dropTranslateNoMapping: "translate_no_mapping",
+	dropTxFull:             "tx_full",
+}
+
+const (
+	joinUnknownToken = iota
+	joinBadHMAC
+)
+
+var testJoins = []string{joinUnknownToken: "unknown_token", joinBadHMAC: "bad_hmac"}
+
+const (
+	fallbackTableFull = iota
+	fallbackClientDropped
+)
+
+var testFallbacks = []string{fallbackTableFull: "table_full", fallbackClientDropped: "client_dropped"}
 
 // fakePorts implements PortStatsSource for ports 0 and 1 only.
 type fakePorts struct{}
@@ -112,6 +144,10 @@ func TestScrape(t *testing.T) {
 		Ports:     []string{"p1", "p2", "p3"},
 		PortStats: fakePorts{},
 		Mempools:  fakePools{},
+
+		DropReasons:     testDrops,
+		JoinRejects:     testJoins,
+		FallbackReasons: testFallbacks,
 	})
 
 	// The goroutine plays worker 0 while the test scrapes concurrently, as
@@ -123,11 +159,14 @@ func TestScrape(t *testing.T) {
 		for i := 0; i < bursts; i++ {
 			w0.Rx(0, 32, 32*1500)
 			w0.Tx(2, 32, 32*1500)
-			w0.Drop(DropNoRoute)
-			w0.DropN(DropTxFull, 3)
+			w0.Drop(dropNoRoute)
+			w0.DropN(dropTxFull, 3)
 			w0.AddTranslated(0, C2S, 1400)
 			w0.AddTranslated(1, S2C, 1000)
-			w0.RejectJoin(JoinBadHMAC)
+			w0.RejectJoin(joinBadHMAC)
+			if i%4 == 0 {
+				w0.Fallback(fallbackClientDropped)
+			}
 			w0.ConnectionsOpened.Add(1)
 			w0.ConnectionsActive.Add(1)
 			if i%2 == 1 {
@@ -136,8 +175,9 @@ func TestScrape(t *testing.T) {
 			}
 			w0.NeighborEntries.Store(int64(i % 7))
 		}
-		w0.Drop(DropReason(40 + 20)) // an unnamed translator slot
-		w0.RejectJoin(JoinReject(12))
+		w0.Drop(numTestDrops + 20) // slots without a label: counted, not exported
+		w0.RejectJoin(12)
+		w0.Fallback(MaxFallbackReasons - 1)
 		w0.ARPRequestsSent.Add(2)
 		w0.ICMPEchoRepliesSent.Add(5)
 		w0.GeneratedACKs.Add(9)
@@ -160,13 +200,15 @@ func TestScrape(t *testing.T) {
 		{"other worker", `flexcp_port_rx_packets_total{port="p1",worker="lcore2"}`, 0},
 		{"drop no route", `flexcp_drops_total{reason="no_route",worker="0"}`, bursts},
 		{"drop tx full", `flexcp_drops_total{reason="tx_full",worker="0"}`, 3 * bursts},
-		{"named zero drop", `flexcp_drops_total{reason="translate_bad_join_hmac",worker="lcore2"}`, 0},
-		{"unnamed drop", `flexcp_drops_total{reason="translate_60",worker="0"}`, 1},
+		{"zero drop", `flexcp_drops_total{reason="ttl_expired",worker="0"}`, 0},
+		{"zero drop, idle worker", `flexcp_drops_total{reason="translate_no_mapping",worker="lcore2"}`, 0},
 		{"translated c2s", `flexcp_translated_segments_total{direction="c2s",port="p1",worker="0"}`, bursts},
 		{"translated c2s bytes", `flexcp_translated_bytes_total{direction="c2s",port="p1",worker="0"}`, 1400 * bursts},
 		{"translated s2c", `flexcp_translated_bytes_total{direction="s2c",port="p2",worker="0"}`, 1000 * bursts},
 		{"join rejects", `flexcp_joins_rejected_total{reason="bad_hmac",worker="0"}`, bursts},
-		{"unnamed join reject", `flexcp_joins_rejected_total{reason="join_12",worker="0"}`, 1},
+		{"zero join reject", `flexcp_joins_rejected_total{reason="unknown_token",worker="lcore2"}`, 0},
+		{"fallbacks", `flexcp_connections_fallback_total{reason="client_dropped",worker="0"}`, bursts / 4},
+		{"zero fallback", `flexcp_connections_fallback_total{reason="table_full",worker="0"}`, 0},
 		{"connections opened", `flexcp_connections_opened_total{worker="0"}`, bursts},
 		{"connections active", `flexcp_connections_active{worker="0"}`, bursts / 2},
 		{"neighbors", `flexcp_neighbor_entries{worker="0"}`, (bursts - 1) % 7},
@@ -188,19 +230,61 @@ func TestScrape(t *testing.T) {
 			t.Errorf("%s: %s = %v, want %v", tt.name, tt.in, v, tt.want)
 		}
 	}
-	// Ports the source does not know are skipped; reserved drop slots that
-	// never counted are not exported.
+	// Ports the source does not know are skipped.
 	for _, absent := range []string{
 		`flexcp_ethdev_ipackets_total{port="p3"}`,
-		`flexcp_drops_total{reason="translate_61",worker="0"}`,
 		`flexcp_port_rx_packets_total{port="",worker="0"}`,
 	} {
 		if _, ok := got[absent]; ok {
 			t.Errorf("series %s should not be exported", absent)
 		}
 	}
+	// Every labelled reason is exported once per worker, at zero too, and
+	// the slots without a label not at all, though they counted.
+	perWorker := map[string]int{}
+	for k := range got {
+		if m := reasonSeries.FindStringSubmatch(k); m != nil {
+			perWorker[m[1]+" "+m[2]]++
+		}
+	}
+	for _, tt := range []struct {
+		name   string
+		labels []string
+	}{
+		{"flexcp_drops_total", testDrops},
+		{"flexcp_joins_rejected_total", testJoins},
+		{"flexcp_connections_fallback_total", testFallbacks},
+	} {
+		for _, w := range []string{"0", "lcore2"} {
+			if n := perWorker[tt.name+" "+w]; n != len(tt.labels) {
+				t.Errorf("%s{worker=%q}: %d series, want one per label (%d)", tt.name, w, n, len(tt.labels))
+			}
+		}
+	}
+	if s := Sum(&w0); s.Drops != (1+3)*bursts+1 || s.JoinsRejected != bursts+1 || s.ConnectionsFallback != bursts/4+1 {
+		t.Errorf("Sum = %+v: want the unlabelled slots counted", s)
+	}
 	if _, ok := got[`go_goroutines{}`]; !ok {
 		t.Error("NewRegistry did not register the Go collector")
+	}
+}
+
+// reasonSeries matches a series key with a reason label, capturing the
+// metric name and the worker.
+var reasonSeries = regexp.MustCompile(`^(\w+)\{reason="\w+",worker="(\w+)"\}$`)
+
+// TestScrapeNoReasons checks that without labels no reason series is
+// exported, whatever the blocks count.
+func TestScrapeNoReasons(t *testing.T) {
+	var w Counters
+	w.Drop(0)
+	w.RejectJoin(0)
+	w.Fallback(0)
+	srv := newTestServer(t, Options{Workers: []Worker{{Counters: &w}}})
+	for k := range scrape(t, srv.URL+"/metrics") {
+		if reasonSeries.MatchString(k) {
+			t.Errorf("series %s exported with no reason labels", k)
+		}
 	}
 }
 
@@ -238,6 +322,14 @@ func TestNewCollectorErrors(t *testing.T) {
 		{"too many ports", Options{Ports: make([]string, MaxPorts+1)}, "at most 16"},
 		{"nil block", Options{Workers: []Worker{{Name: "a"}}}, "worker 0 has no Counters block"},
 		{"duplicate name", Options{Workers: []Worker{{Name: "1", Counters: &w}, {Counters: &w}}}, `worker name "1" is used twice`},
+		{"too many drop reasons", Options{DropReasons: manyLabels(MaxDropReasons + 1)}, "97 drop reason labels; a Counters block has 96 slots"},
+		{"too many join rejects", Options{JoinRejects: manyLabels(MaxJoinRejects + 1)}, "17 join-reject reason labels"},
+		{"too many fallbacks", Options{FallbackReasons: manyLabels(MaxFallbackReasons + 1)}, "17 fallback reason labels"},
+		{"empty label", Options{DropReasons: []string{"no_route", ""}}, `Options.DropReasons[1] = "": a drop reason label must be non-empty snake_case`},
+		{"upper case", Options{JoinRejects: []string{"BadHMAC"}}, `Options.JoinRejects[0] = "BadHMAC"`},
+		{"leading digit", Options{FallbackReasons: []string{"4way"}}, `Options.FallbackReasons[0] = "4way"`},
+		{"dash", Options{DropReasons: []string{"tx-full"}}, `"tx-full"`},
+		{"duplicate label", Options{DropReasons: []string{"no_route", "tx_full", "no_route"}}, `Options.DropReasons[0] and [2] are both "no_route"`},
 	}
 	for _, tt := range tests {
 		_, err := NewCollector(tt.in)
@@ -247,40 +339,61 @@ func TestNewCollectorErrors(t *testing.T) {
 	}
 }
 
-func TestReasonNames(t *testing.T) {
-	label := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	seen := map[string]bool{}
-	for r := DropReason(0); r < NumDropReasons; r++ {
-		s := r.String()
-		if !label.MatchString(s) || seen[s] {
-			t.Errorf("DropReason(%d).String() = %q: not a unique snake_case label", r, s)
-		}
-		seen[s] = true
-		if r.named() && r >= FirstTranslateDrop && !strings.HasPrefix(s, "translate_") {
-			t.Errorf("translator reason %d is named %q, want a translate_ prefix", r, s)
-		}
+// manyLabels returns n distinct valid labels.
+func manyLabels(n int) []string {
+	l := make([]string, n)
+	for i := range l {
+		l[i] = "reason_" + strconv.Itoa(i)
 	}
-	if DropHandoffFull >= FirstTranslateDrop || DropTranslateJoinEarlyData >= NumDropReasons {
-		t.Error("a drop reason is outside its block")
+	return l
+}
+
+func TestLabels(t *testing.T) {
+	// The full arrays may be labelled.
+	if _, err := NewCollector(Options{DropReasons: manyLabels(MaxDropReasons),
+		JoinRejects: manyLabels(MaxJoinRejects), FallbackReasons: manyLabels(MaxFallbackReasons)}); err != nil {
+		t.Errorf("NewCollector with every slot labelled: %v", err)
 	}
 	tests := []struct {
 		name string
-		in   interface{ String() string }
-		want string
+		in   string
+		want bool
 	}{
-		{"first", DropNoRoute, "no_route"},
-		{"translator", DropTranslateNoMapping, "translate_no_mapping"},
-		{"unnamed dataplane", DropReason(30), "dataplane_30"},
-		{"unnamed translator", DropReason(63), "translate_63"},
-		{"join", JoinUnknownToken, "unknown_token"},
-		{"unnamed join", JoinReject(15), "join_15"},
-		{"c2s", C2S, "c2s"},
-		{"s2c", S2C, "s2c"},
+		{"word", "tx_full", true},
+		{"digits", "ipv4_header_len", true},
+		{"prefixed", "translate_no_mapping", true},
+		{"one letter", "x", true},
+		{"empty", "", false},
+		{"leading underscore", "_x", false},
+		{"leading digit", "4x", false},
+		{"upper case", "noRoute", false},
+		{"dash", "no-route", false},
+		{"space", "no route", false},
 	}
 	for _, tt := range tests {
-		if got := tt.in.String(); got != tt.want {
-			t.Errorf("%s: String() = %q, want %q", tt.name, got, tt.want)
+		if got := snakeCase(tt.in); got != tt.want {
+			t.Errorf("%s: snakeCase(%q) = %v, want %v", tt.name, tt.in, got, tt.want)
 		}
+	}
+	for _, tt := range []struct {
+		in   Direction
+		want string
+	}{{C2S, "c2s"}, {S2C, "s2c"}, {NumDirections, "direction_2"}} {
+		if got := tt.in.String(); got != tt.want {
+			t.Errorf("Direction(%d).String() = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestLabelsCopied checks that the collector keeps its own label lists.
+func TestLabelsCopied(t *testing.T) {
+	var w Counters
+	labels := []string{"no_route"}
+	srv := newTestServer(t, Options{Workers: []Worker{{Counters: &w}}, DropReasons: labels})
+	labels[0] = "renamed"
+	got := scrape(t, srv.URL+"/metrics")
+	if _, ok := got[`flexcp_drops_total{reason="no_route",worker="0"}`]; !ok {
+		t.Error("changing the caller's label list renamed an exported series")
 	}
 }
 
@@ -302,9 +415,10 @@ func TestBumpAllocs(t *testing.T) {
 	}{
 		{"Rx", func() { c.Rx(3, 32, 48000) }},
 		{"Tx", func() { c.Tx(15, 32, 48000) }},
-		{"Drop", func() { c.Drop(DropTTLExceeded) }},
-		{"DropN", func() { c.DropN(DropTxFull, 7) }},
-		{"RejectJoin", func() { c.RejectJoin(JoinUnknownToken) }},
+		{"Drop", func() { c.Drop(dropTTLExpired) }},
+		{"DropN", func() { c.DropN(dropTxFull, 7) }},
+		{"RejectJoin", func() { c.RejectJoin(joinUnknownToken) }},
+		{"Fallback", func() { c.Fallback(fallbackTableFull) }},
 		{"AddTranslated", func() { c.AddTranslated(1, S2C, 1400) }},
 		{"gauge", func() { c.ConnectionsActive.Add(1) }},
 	}
@@ -313,7 +427,7 @@ func TestBumpAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocs per call, want 0", tt.name, got)
 		}
 	}
-	if got := c.Drops[DropTTLExceeded].Load(); got < 1000 {
+	if got := c.Drops[dropTTLExpired].Load(); got < 1000 {
 		t.Errorf("Drop did not count: %d", got)
 	}
 }
@@ -323,14 +437,16 @@ func TestSum(t *testing.T) {
 	a.Rx(0, 10, 1000)
 	b.Rx(5, 1, 60)
 	b.Tx(1, 2, 120)
-	a.Drop(DropNoRoute)
-	b.DropN(DropTranslateNoMapping, 4)
+	a.Drop(dropNoRoute)
+	b.DropN(dropTranslateNoMapping, 4)
+	a.Drop(MaxDropReasons - 1)
 	a.ConnectionsOpened.Add(3)
-	b.ConnectionsFallback.Add(1)
+	b.Fallback(fallbackClientDropped)
+	a.Fallback(MaxFallbackReasons - 1)
 	a.JoinsAccepted.Add(2)
-	b.RejectJoin(JoinBadHMAC)
-	want := Totals{RxPackets: 11, RxBytes: 1060, TxPackets: 2, TxBytes: 120, Drops: 5,
-		ConnectionsOpened: 3, ConnectionsFallback: 1, JoinsAccepted: 2, JoinsRejected: 1}
+	b.RejectJoin(joinBadHMAC)
+	want := Totals{RxPackets: 11, RxBytes: 1060, TxPackets: 2, TxBytes: 120, Drops: 6,
+		ConnectionsOpened: 3, ConnectionsFallback: 2, JoinsAccepted: 2, JoinsRejected: 1}
 	if got := Sum(&a, &b); got != want {
 		t.Errorf("Sum = %+v, want %+v", got, want)
 	}
@@ -428,7 +544,7 @@ func BenchmarkBump(b *testing.B) {
 		var c Counters
 		b.ReportAllocs()
 		for b.Loop() {
-			c.Drop(DropNoRoute)
+			c.Drop(dropNoRoute)
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/drop")
 	})
@@ -439,7 +555,9 @@ func BenchmarkScrape(b *testing.B) {
 	for i := range ws {
 		ws[i].Counters = new(Counters)
 	}
-	c, err := NewCollector(Options{Workers: ws, Ports: []string{"p1", "p2", "p3"}})
+	// About as many drop reasons as the dataplane labels.
+	c, err := NewCollector(Options{Workers: ws, Ports: []string{"p1", "p2", "p3"},
+		DropReasons: manyLabels(45), JoinRejects: testJoins, FallbackReasons: testFallbacks})
 	if err != nil {
 		b.Fatal(err)
 	}
