@@ -69,11 +69,13 @@ func newWorker(d *Dataplane, id, cpu int) (*Worker, error) {
 	np := len(d.ports)
 	w := &Worker{
 		d: d, id: id, cpu: cpu, queue: uint16(id), burst: burst, idle: d.cfg.Idle,
-		rx:      make([]*dpdk.Mbuf, burst),
+		// Burst arrays live in C memory: cgo checks a Go array of
+		// pointers on every call, which costs more than the burst.
+		rx:      dpdk.NewMbufArray(burst),
 		frames:  make([]fwd.Frame, burst),
-		txm:     make([]*dpdk.Mbuf, 2*burst),
-		freem:   make([]*dpdk.Mbuf, 0, 2*burst),
-		stash:   make([]*dpdk.Mbuf, 0, stashSize),
+		txm:     dpdk.NewMbufArray(2 * burst),
+		freem:   dpdk.NewMbufArray(2 * burst)[:0],
+		stash:   dpdk.NewMbufArray(stashSize)[:0],
 		pool:    d.pool,
 		dataOff: dpdk.MbufHeadroom,
 		txPkts:  make([]uint64, np), txBytes: make([]uint64, np),
@@ -335,10 +337,14 @@ func isTCP(pkt []byte) bool {
 	return false
 }
 
-// release frees the worker's stash. Called after the worker stopped.
+// release frees the worker's stash and burst arrays. Called after the
+// worker stopped.
 func (w *Worker) release() {
 	if len(w.stash) > 0 {
 		dpdk.FreeBulk(w.stash)
-		w.stash = w.stash[:0]
 	}
+	for _, a := range [][]*dpdk.Mbuf{w.rx, w.txm, w.freem[:cap(w.freem)], w.stash[:cap(w.stash)]} {
+		dpdk.FreeMbufArray(a)
+	}
+	w.rx, w.txm, w.freem, w.stash = nil, nil, nil, nil
 }
