@@ -10,10 +10,10 @@ n=0
 while IFS=: read -r file _ line; do
 	dir=$(dirname "$file")
 	name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/' <<<"$line")
-	echo "fuzz: ./$dir $name for $t"
-	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$t" "./$dir" >/tmp/flexcp-fuzz.log 2>&1 || {
+	echo "fuzz: $dir $name for $t"
+	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$t" "$dir" >/tmp/flexcp-fuzz.log 2>&1 || {
 		cat /tmp/flexcp-fuzz.log
-		echo "fuzz: ./$dir $name FAILED (new crasher, if any, is in ./$dir/testdata/fuzz/$name)" >&2
+		echo "fuzz: $dir $name FAILED (new crasher, if any, is in $dir/testdata/fuzz/$name)" >&2
 		exit 1
 	}
 	n=$((n + 1))
