@@ -131,16 +131,26 @@ func exchange(client, server net.Conn, seed uint64, up, down int64) (c2s, s2c tr
 			tc.CloseWrite()
 		}
 	}
+	// A side with nothing to send half-closes only after it has received
+	// the other side's whole stream. Otherwise its FIN is the connection's
+	// first DATA_FIN: the peer's MPTCP socket leaves ESTABLISHED at once and
+	// Linux never starts, or resets (mptcp_finish_join, MP_TCPRST EMPTCP),
+	// the join of the second subflow - with a real MPTCP server too.
+	cRecvd, sRecvd := make(chan struct{}), make(chan struct{})
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		var e error
 		c2s.sent, c2s.sentHash, e = sendHash(client, seed, up)
+		if up == 0 && down > 0 {
+			<-cRecvd
+		}
 		half(client)
 		errs <- e
 	}()
 	go func() {
 		defer wg.Done()
+		defer close(sRecvd)
 		var e error
 		c2s.received, c2s.receivedHash, e = recvHash(server)
 		errs <- e
@@ -149,11 +159,15 @@ func exchange(client, server net.Conn, seed uint64, up, down int64) (c2s, s2c tr
 		defer wg.Done()
 		var e error
 		s2c.sent, s2c.sentHash, e = sendHash(server, seed+1, down)
+		if down == 0 && up > 0 {
+			<-sRecvd
+		}
 		half(server)
 		errs <- e
 	}()
 	go func() {
 		defer wg.Done()
+		defer close(cRecvd)
 		var e error
 		s2c.received, s2c.receivedHash, e = recvHash(client)
 		errs <- e
