@@ -8,6 +8,17 @@ import (
 // fromClient dispatches a packet of a known subflow from the access side.
 func (e *Engine) fromClient(now int64, p *Packet, ci int32, c *conn, j int, s *subflow) Verdict {
 	pk := &e.pk
+	if j == 0 && pk.flags&(header.TCPFlagSyn|header.TCPFlagAck) == header.TCPFlagSyn && pk.seq != c.isnC &&
+		c.state != connEstablished {
+		// A new SYN on the 4-tuple of a connection still in its handshake
+		// or lingering after its close (the client reused the port):
+		// the old state goes, the SYN starts afresh.
+		e.release(ci)
+		if pk.opts.Present.Has(option.MPCapable) {
+			return e.capableSyn(now, p)
+		}
+		return Pass
+	}
 	switch c.state {
 	case connSynSent, connSynAckSent:
 		if pk.flags&header.TCPFlagRst != 0 {
@@ -76,9 +87,9 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 	// RFC 8684 3.3.2: DATA_ACK, 4 or 8 bytes; a 4-byte one is expanded
 	// against the highest seen (I3).
 	if o.Present.Has(option.DSS) && o.DSS.Flags&dssHasAck != 0 {
-		da := header.DSN64(uint64(o.DSS.DataAck))
+		da := o.DSS.DataAck
 		if o.DSS.Flags&dssAck64 == 0 {
-			da = c.dataAck.Expand(uint32(uint64(o.DSS.DataAck)))
+			da = c.dataAck.Expand(o.DSS.DataAck.Lower32())
 		}
 		limit := c.s2cNxt
 		if c.s2cFin {
@@ -98,9 +109,9 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 	fin := false
 	var finDSN header.DSN64
 	if o.Present.Has(option.DSS) && o.DSS.Flags&dssHasMap != 0 {
-		dsn := header.DSN64(uint64(o.DSS.DSN))
+		dsn := o.DSS.DSN
 		if o.DSS.Flags&dssDSN64 == 0 {
-			dsn = c.c2sNxt.Expand(uint32(uint64(o.DSS.DSN)))
+			dsn = c.c2sNxt.Expand(o.DSS.DSN.Lower32())
 		}
 		if o.DSS.DataLen == 0 {
 			return e.infiniteMapping(now, p, ci, c, j)

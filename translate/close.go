@@ -26,9 +26,9 @@ func (e *Engine) closedSubflow(now int64, p *Packet, ci int32, c *conn, j int, s
 // only); it reaches S only when it ends the last subflow of a connection
 // whose data exchange is not finished.
 func (e *Engine) clientRst(now int64, p *Packet, ci int32, c *conn, j int, s *subflow) Verdict {
-	s.state = subClosed
-	s.dead = true
-	e.store.ProxyDrop(c.pmap, uint8(j)) // its unacked data is reinjected when S retransmits
+	// Its unacknowledged data is reinjected when S retransmits it; a join
+	// subflow's slot is freed for a new join.
+	e.closeSub(ci, j)
 	if e.liveSubflows(ci, c, -1) > 0 {
 		return Consumed
 	}

@@ -18,9 +18,13 @@ type Config struct {
 	// MaxSubflows bounds the subflows of a connection, subflow 0 included
 	// (at most 8). Default 4.
 	MaxSubflows int
-	// MaxMappings bounds the S->C mappings kept per connection (one per
-	// segment in flight). Default 1024.
-	MaxMappings int
+	// MappingRecords sizes the mapping store (package dtree): 16-byte
+	// records per connection on average, shared by all connections of the
+	// engine (a busy connection takes more, an idle one 4). An S->C
+	// mapping in flight takes two records, a run of client mappings one.
+	// When the store is full, new S->C segments are dropped (DropMapFull)
+	// until acknowledgements free room. Default 32.
+	MappingRecords int
 
 	// SynTimeout releases a connection whose handshake did not complete.
 	// Default 10 s.
@@ -57,6 +61,12 @@ type Config struct {
 
 	// AccessMTU bounds the MSS P announces on join subflows. Default 1500.
 	AccessMTU int
+	// ChecksumCache is the least number of S->C mapping sums remembered
+	// for connections with DSS checksums (24 bytes each), so a server
+	// retransmission covering part of a mapping can carry the mapping's
+	// checksum; the cache also has room for one sum per two mapping
+	// records. Default 16 per connection, at most 1<<18.
+	ChecksumCache int
 	// EmitCapacity bounds the packets created per burst (Emitted).
 	// Default 256.
 	EmitCapacity int
@@ -67,7 +77,7 @@ func DefaultConfig() Config {
 	return Config{
 		MaxConnections: 65536,
 		MaxSubflows:    4,
-		MaxMappings:    1024,
+		MappingRecords: 32,
 		SynTimeout:     10 * time.Second,
 		JoinTimeout:    5 * time.Second,
 		IdleTimeout:    10 * time.Minute,
@@ -91,8 +101,8 @@ func (c *Config) fill() error {
 	if c.MaxSubflows == 0 {
 		c.MaxSubflows = d.MaxSubflows
 	}
-	if c.MaxMappings == 0 {
-		c.MaxMappings = d.MaxMappings
+	if c.MappingRecords == 0 {
+		c.MappingRecords = d.MappingRecords
 	}
 	if c.SynTimeout == 0 {
 		c.SynTimeout = d.SynTimeout
@@ -118,13 +128,18 @@ func (c *Config) fill() error {
 	if c.EmitCapacity == 0 {
 		c.EmitCapacity = d.EmitCapacity
 	}
+	if c.ChecksumCache == 0 {
+		c.ChecksumCache = min(16*c.MaxConnections, 1<<18)
+	}
 	switch {
 	case c.MaxConnections < 1 || c.MaxConnections > 1<<24:
 		return fmt.Errorf("translate: max connections %d: want 1..%d", c.MaxConnections, 1<<24)
 	case c.MaxSubflows < 1 || c.MaxSubflows > maxSubflowsLimit:
 		return fmt.Errorf("translate: max subflows %d: want 1..%d", c.MaxSubflows, maxSubflowsLimit)
-	case c.MaxMappings < 4 || c.MaxMappings > 1<<20:
-		return fmt.Errorf("translate: max mappings %d: want 4..%d", c.MaxMappings, 1<<20)
+	case c.MappingRecords < 4 || c.MappingRecords > 1<<16:
+		return fmt.Errorf("translate: mapping records %d per connection: want 4..%d", c.MappingRecords, 1<<16)
+	case c.MaxConnections*c.MappingRecords > 1<<28:
+		return fmt.Errorf("translate: %d connections x %d mapping records: more than 2^28 records", c.MaxConnections, c.MappingRecords)
 	case c.AccessMTU < 1280 || c.AccessMTU > 65535:
 		return fmt.Errorf("translate: access MTU %d: want 1280..65535", c.AccessMTU)
 	case c.EmitCapacity < 8:

@@ -148,16 +148,18 @@ type Counters struct {
 	SegmentsS2C uint64 // segments translated server to client
 	BytesS2C    uint64 // payload bytes translated server to client
 
-	GeneratedAcks    uint64 // pure ACKs created for other subflows (I14)
-	SplitRetransmits uint64 // S retransmissions split over several mappings (I12)
-	Retransmits      uint64 // S->C segments resent on their original mapping
-	AcksForClient    uint64 // S retransmissions of data C had acknowledged, answered with its DATA_ACK
-	Reinjections     uint64 // S->C ranges remapped to a new subflow (I12)
-	DataFinC2S       uint64 // DATA_FINs turned into TCP FINs
-	DataFinS2C       uint64 // TCP FINs turned into DATA_FINs
-	SubflowFins      uint64 // subflow FINs answered by P
-	Resets           uint64 // RSTs or MP_FASTCLOSE that ended a connection
-	Timeouts         uint64 // connections released by a timer
+	GeneratedAcks     uint64 // pure ACKs created for other subflows (I14)
+	SplitRetransmits  uint64 // S retransmissions split over several mappings (I12)
+	Retransmits       uint64 // S->C segments resent on their original mapping
+	AcksForClient     uint64 // S retransmissions of data C had acknowledged, answered with its DATA_ACK
+	ChecksumEvictions uint64 // live mapping sums pushed out of the checksum cache
+	ChecksumMisses    uint64 // partial retransmissions sent as new mappings for want of the mapping's sum
+	Reinjections      uint64 // S->C ranges remapped to a new subflow (I12)
+	DataFinC2S        uint64 // DATA_FINs turned into TCP FINs
+	DataFinS2C        uint64 // TCP FINs turned into DATA_FINs
+	SubflowFins       uint64 // subflow FINs answered by P
+	Resets            uint64 // RSTs or MP_FASTCLOSE that ended a connection
+	Timeouts          uint64 // connections released by a timer
 
 	Drops [DropReasonCount]uint64
 }

@@ -25,13 +25,17 @@
 // established data paths do not allocate, lock, or read the clock.
 //
 // What it gives up: the proxy never buffers, so a subflow's ack to the
-// client waits for the server's ack of the bytes it carried; the TCP
-// timestamp option is removed from every SYN rather than translated; DSS
-// checksums are added to P's mappings but the client's are not verified
-// (that would need the whole mapping's payload); a server retransmission
-// covering only part of a P mapping with checksums on carries a checksum
-// computed over the part; IPv4 options, IPv4 fragments and IPv6 extension
-// headers are not translated; an infinite mapping falls back only on a
-// connection that never had a second subflow. An Engine is owned by one
-// goroutine and is not safe for concurrent use.
+// client waits for the server's ack of the bytes it carried, and P keeps
+// no retransmission timer of its own (its subflow FIN is repeated on every
+// later segment of that subflow until acknowledged); the TCP timestamp
+// option is removed from every SYN rather than translated; the client's
+// DSS checksums are not verified (that needs a whole mapping's payload);
+// P's own DSS checksums over part of a mapping rely on a bounded cache of
+// mapping sums, and a part whose mapping sum was evicted goes out as a new
+// mapping; IPv4 options, IPv4 fragments and
+// IPv6 extension headers are not translated; an infinite mapping falls
+// back only on a connection that never had a second subflow; a subflow
+// declared dead keeps any hole the reinjected data left in its sequence
+// space. An Engine is owned by one goroutine and is not safe for
+// concurrent use.
 package translate

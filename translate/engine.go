@@ -44,8 +44,12 @@ type Engine struct {
 	ow     optWriter
 	info   [maxSubflowsLimit]SubflowInfo
 	pieces [8]dtree.Piece
-	ranges [4]dtree.Range
-	blocks [maxSACKBlocks][2]uint32
+	psum   [8]uint16
+
+	csums    []csumSlot // mapping payload sums for DSS checksums, direct-mapped
+	csumMask uint32
+	ranges   [4]dtree.Range
+	blocks   [maxSACKBlocks][2]uint32
 }
 
 // kindCore marks a flow-table value naming a connection's core-side key.
@@ -89,17 +93,21 @@ func New(cfg Config, alloc Allocator) (*Engine, error) {
 	for i := range e.free {
 		e.free[i] = int32(cfg.MaxConnections - 1 - i)
 	}
+	// Room for every S->C mapping the slab can hold (two records each),
+	// so live sums are evicted only when a set overflows.
+	n := 256
+	for n < max(cfg.ChecksumCache, recordsFor(cfg)/2) {
+		n <<= 1
+	}
+	e.csums = make([]csumSlot, n)
+	e.csumMask = uint32(n - 1)
 	return e, nil
 }
 
-// recordsFor sizes the mapping slab: on average a quarter of MaxMappings
-// per connection, at least four rings' worth.
+// recordsFor sizes the mapping slab: Config.MappingRecords per
+// connection, and at least one largest ring so one busy connection fits.
 func recordsFor(cfg Config) int {
-	n := cfg.MaxConnections * (cfg.MaxMappings/4 + 8)
-	if n > 1<<26 {
-		n = 1 << 26
-	}
-	return n
+	return max(cfg.MaxConnections*cfg.MappingRecords, dtree.MaxRingMappings)
 }
 
 // Counters returns a copy of the statistics.
@@ -248,6 +256,12 @@ func (e *Engine) Process(now int64, p *Packet) Verdict {
 			if pk.opts.Present.Has(option.MPCapable) {
 				return e.capableSyn(now, p)
 			}
+			// An MPTCP option the codec does not accept on a SYN (version 0,
+			// RFC 6824, or a malformed MP_CAPABLE): not translated; S
+			// ignores it and the client falls back.
+			if pk.opts.Present.Has(option.MPTCPOther) && e.cfg.translates(addr(&pk.dst, pk.v6), pk.dport) {
+				e.cnt.ConnFallback[FallbackVersion]++
+			}
 		}
 		return Pass
 	}
@@ -394,9 +408,12 @@ func (e *Engine) closeSub(ci int32, j int) {
 		return
 	}
 	// Subflow 0 keeps its addresses: they are T0, the key of the core
-	// side. It is only marked closed.
+	// side. It is only marked closed and its mappings dropped.
 	s.state = subClosed
 	s.dead = true
+	if c.pmap.Valid() {
+		e.store.ProxyDrop(c.pmap, 0)
+	}
 }
 
 // newPacket appends a fresh packet to the emitted list, or counts why it

@@ -18,15 +18,19 @@ type fixture struct {
 	c2sAck  []byte // client pure ACK with DATA_ACK
 	buf     []byte
 	pkt     Packet
-	next    uint32 // next S->C data offset
+	next    uint32 // next S->C data offset (wraps like the TCP sequence space)
+	sent    uint64 // S->C segments sent by s2cNew
 }
 
 func newFixture(tb testing.TB) *fixture {
 	return newFixtureCfg(tb, Config{MaxConnections: 4, MaxSubflows: 4, DeadAfter: 1 << 62})
 }
 
-func newFixtureCfg(tb testing.TB, cfg Config) *fixture {
-	m := newSimCfg(tb, 1, simLink{}, 0, false, false, cfg)
+func newFixtureCfg(tb testing.TB, cfg Config) *fixture { return newFixtureOpt(tb, cfg, false) }
+
+// newFixtureOpt is newFixtureCfg with DSS checksums negotiated if csum.
+func newFixtureOpt(tb testing.TB, cfg Config, csum bool) *fixture {
+	m := newSimCfg(tb, 1, simLink{}, 0, csum, false, cfg)
 	m.c.noClose = true
 	m.c.start()
 	m.runFor(int64(50e6), false)
@@ -68,7 +72,7 @@ func (f *fixture) s2cNew(tb testing.TB) {
 	if v := f.e.Process(f.m.now, &f.pkt); v != Forward {
 		tb.Fatalf("S->C data: %v (drops %v)", v, f.e.cnt.Drops)
 	}
-	if f.next%(256*1000) == 0 {
+	if f.sent++; f.sent%256 == 0 {
 		f.ackAll(tb)
 	}
 }

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"encoding/binary"
+	"github.com/flexcp/flexcp/dtree"
 	"github.com/flexcp/flexcp/translate/mpcrypto"
 	"github.com/flexcp/flexcp/translate/option"
 
@@ -102,13 +103,9 @@ func (e *Engine) capableSyn(now int64, p *Packet) Verdict {
 	if o.Malformed || !e.cfg.translates(addr(&pk.dst, pk.v6), pk.dport) {
 		return Pass
 	}
-	// RFC 8684 3.1: a SYN carries a 4-byte MP_CAPABLE with the highest
-	// version the client supports; P answers version 1. Version 0 (RFC
-	// 6824, a 12-byte SYN option) is left to fall back.
-	if o.MPCapable.Version < mptcpVersion1 || int(o.MPCapable.Len) != optLenCapableSyn {
-		e.cnt.ConnFallback[FallbackVersion]++
-		return e.forwardSyn(p, false)
-	}
+	// RFC 8684 3.1: the SYN's 4-byte MP_CAPABLE carries the highest
+	// version the client supports (the codec accepts 1 and above); P
+	// answers version 1.
 	ci := e.newConn()
 	if ci < 0 {
 		e.cnt.ConnFallback[FallbackTableFull]++
@@ -159,7 +156,7 @@ func (e *Engine) capableSyn(now int64, p *Packet) Verdict {
 }
 
 // undoConn returns a half-built connection slot.
-func (e *Engine) undoConn(ci int32, cm dtreeClient, ok1 bool, pm dtreeProxy, ok2 bool, hashA uint32, inserted bool) {
+func (e *Engine) undoConn(ci int32, cm dtree.ClientMap, ok1 bool, pm dtree.ProxyMap, ok2 bool, hashA uint32, inserted bool) {
 	if ok1 {
 		e.store.ReleaseClient(cm)
 	}

@@ -140,14 +140,15 @@ func TestJoinRejects(t *testing.T) {
 	}
 }
 
-// TestClientSubflowRst: an RST on one subflow closes it only; S's data
-// then goes to the other (DESIGN 3.3).
+// TestClientSubflowRst: an RST on one subflow closes it only (its slot is
+// freed for a new join); S's data then goes to the other (DESIGN 3.3).
 func TestClientSubflowRst(t *testing.T) {
 	f := newFixture(t)
 	cl := f.m.c
+	subs := f.e.ActiveSubflows()
 	v, _ := f.send(t, f.cpkt(1, 1, 0, header.TCPFlagRst, nil, nil), Access, 1)
-	if v != Consumed || f.e.ActiveConnections() != 1 {
-		t.Fatalf("subflow RST: %v", v)
+	if v != Consumed || f.e.ActiveConnections() != 1 || f.e.ActiveSubflows() != subs-1 {
+		t.Fatalf("subflow RST: %v, subflows %d -> %d", v, subs, f.e.ActiveSubflows())
 	}
 	pay := make([]byte, 500)
 	for k := uint32(0); k < 4; k++ {
@@ -296,5 +297,228 @@ func TestInfiniteMappingFallback(t *testing.T) {
 	p := mkPacket(data, Access, 0)
 	if v := e.Process(2, &p); v != Pass || e.ActiveConnections() != 0 || e.cnt.ConnFallback[FallbackInfiniteMapping] != 1 {
 		t.Errorf("infinite mapping: %v conns %d fallback %v", v, e.ActiveConnections(), e.cnt.ConnFallback)
+	}
+}
+
+// TestLastSubflowFinReachesS: with no DATA_FIN, the subflow FIN that ends
+// the last live subflow becomes the TCP FIN to S, at the next data-level
+// position (I20).
+func TestLastSubflowFinReachesS(t *testing.T) {
+	f := newFixture(t)
+	cl := f.m.c
+	f.send(t, f.cpkt(1, 1, 0, header.TCPFlagRst, nil, nil), Access, 1)
+	v, out := f.send(t, f.cpkt(0, 1001, cl.sub[0].peerISN+1, ackF|header.TCPFlagFin, cl.dss(0, false, 0, 0, 0, nil), nil), Access, 0)
+	if v != Forward || out[0].Side != Core {
+		t.Fatalf("FIN: %v", v)
+	}
+	tcp, _ := checkOut(t, &out[0])
+	if tcp.Flags()&header.TCPFlagFin == 0 || tcp.Seq() != header.Seq32(cl.sub[0].isn+1001) {
+		t.Errorf("I20: flags %#x seq %d", tcp.Flags(), tcp.Seq()-header.Seq32(cl.sub[0].isn))
+	}
+}
+
+// TestOptionSpaceSACKFirst: when S's SACK blocks do not fit beside the
+// DSS, blocks are dropped, never the mapping, and the header stays within
+// 40 option bytes (I10).
+func TestOptionSpaceSACKFirst(t *testing.T) {
+	f := newFixture(t)
+	cl := f.m.c
+	// Subflow 1 becomes backup, so S's data goes to subflow 0.
+	opts := append([]byte{optMPTCP, optLenPrio, mptcpSubPrio<<4 | 1, optNOP}, cl.dss(1, false, 0, 0, 0, nil)...)
+	f.send(t, f.cpkt(1, 1, cl.sub[1].peerISN+1, ackF, opts, nil), Access, 1)
+	pay := make([]byte, 1000)
+	for k := uint32(1); k < 4; k++ {
+		f.send(t, f.cpkt(0, 1+k*1000, cl.sub[0].peerISN+1, pshF, cl.dss(0, true, cl.idsnC+1+uint64(k)*1000, 1+k*1000, 1000, pay), pay), Access, 0)
+	}
+	base := cl.sub[0].isn + 1
+	sack := []byte{optNOP, optNOP, optSACK, 26}
+	for _, b := range [][2]uint32{{2000, 2500}, {3000, 3500}, {3600, 3900}} {
+		sack = binary.BigEndian.AppendUint32(sack, base+b[0])
+		sack = binary.BigEndian.AppendUint32(sack, base+b[1])
+	}
+	_, out := f.send(t, f.spkt(0, base+1000, pshF, sack, pay), Core, 0)
+	tcp, o := checkOut(t, &out[0])
+	if dstPort(t, &out[0]) != 40000 || !o.dss || o.dssFlags&dssHasMap == 0 {
+		t.Fatalf("I10: no mapping on port %d", tcp.DestinationPort())
+	}
+	if o.nsack < 1 || o.nsack > 1 || o.sack[0] != [2]uint32{cl.sub[0].isn + 2001, cl.sub[0].isn + 2501} {
+		t.Errorf("I10: SACK blocks %v", o.sack[:o.nsack])
+	}
+}
+
+// TestHandshakeFallbacks: the fallbacks of DESIGN 3.1 leave no state and
+// are counted by reason: S's SYN/ACK without room for MP_CAPABLE is
+// forwarded unchanged; no key_P available; a client third ACK without
+// MPTCP options (the client dropped MP_CAPABLE); an MP_CAPABLE SYN of
+// version 0 passes untranslated.
+func TestHandshakeFallbacks(t *testing.T) {
+	syn := simBuild(simC0, simS, 1, 5201, 1000, 0, header.TCPFlagSyn, 1024,
+		[]byte{optMSS, 4, 0x05, 0xb4, optMPTCP, 4, mptcpSubCapable<<4 | 1, mpCapableFlagH}, nil)
+	synAck := simBuild(simS, simC0, 5201, 1, 5000, 1001, header.TCPFlagSyn|header.TCPFlagAck, 1024, []byte{optMSS, 4, 0x05, 0xb4}, nil)
+	// 32 option bytes: MSS, SACK-permitted, window scale and an unknown
+	// 21-byte option leave no room for the 12-byte MP_CAPABLE.
+	full := append([]byte{optMSS, 4, 0x05, 0xb4, optSACKPerm, 2, optWS, 3, 7, 253, 21}, make([]byte, 19)...)
+	synAckFull := simBuild(simS, simC0, 5201, 1, 5000, 1001, header.TCPFlagSyn|header.TCPFlagAck, 1024, full, nil)
+	plainAck := simBuild(simC0, simS, 1, 5201, 1001, 5001, ackF, 1024, nil, nil)
+	v0 := simBuild(simC0, simS, 2, 5201, 1000, 0, header.TCPFlagSyn, 1024,
+		append([]byte{optMPTCP, 12, mptcpSubCapable << 4, mpCapableFlagH}, make([]byte, 8)...), nil)
+	tests := []struct {
+		name    string
+		keys    []uint64
+		pkts    [][]byte
+		want    []Verdict
+		reason  FallbackReason
+		noState bool
+	}{
+		{"no option room", []uint64{7}, [][]byte{syn, synAckFull}, []Verdict{Forward, Pass}, FallbackNoOptionSpace, true},
+		{"no key", nil, [][]byte{syn, synAck}, []Verdict{Forward, Pass}, FallbackNoKey, true},
+		{"client dropped MP_CAPABLE", []uint64{7}, [][]byte{syn, synAck, plainAck}, []Verdict{Forward, Forward, Pass}, FallbackClientDropped, true},
+		{"version 0", []uint64{7}, [][]byte{v0}, []Verdict{Pass}, FallbackVersion, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := New(Config{MaxConnections: 4, Keys: &fixedKeys{keys: tc.keys}}, newTestAlloc(4))
+			for i, ip := range tc.pkts {
+				side := Access
+				if [4]byte(ip[12:16]) == simS {
+					side = Core
+				}
+				orig := append([]byte(nil), ip...)
+				p := mkPacket(ip, side, 0)
+				v := e.Process(1, &p)
+				if v != tc.want[i] {
+					t.Fatalf("packet %d: %v, want %v", i, v, tc.want[i])
+				}
+				if v == Pass && !bytesEqual(p.Bytes(), orig) {
+					t.Errorf("packet %d passed but modified", i)
+				}
+				if v == Forward {
+					if _, o := checkOut(t, &p); side == Access && o.hasMPTCP {
+						t.Errorf("packet %d to S carries MPTCP", i)
+					}
+				}
+			}
+			if e.cnt.ConnFallback[tc.reason] != 1 || tc.noState && (e.ActiveConnections() != 0 || e.Tokens() != 0) {
+				t.Errorf("fallbacks %v, conns %d tokens %d", e.cnt.ConnFallback, e.ActiveConnections(), e.Tokens())
+			}
+		})
+	}
+}
+
+func bytesEqual(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestSynReusesTuple: a new SYN (another ISN) on the 4-tuple of a
+// connection still in its handshake replaces the old state (the client
+// gave up and reused the port) instead of being held until the SYN
+// timeout.
+func TestSynReusesTuple(t *testing.T) {
+	e, _ := New(Config{MaxConnections: 4}, newTestAlloc(4))
+	syn := func(isn uint32) []byte {
+		return simBuild(simC0, simS, 1, 5201, isn, 0, header.TCPFlagSyn, 1024,
+			[]byte{optMSS, 4, 0x05, 0xb4, optMPTCP, 4, mptcpSubCapable<<4 | 1, mpCapableFlagH}, nil)
+	}
+	for _, isn := range []uint32{1000, 1000, 9000} {
+		p := mkPacket(syn(isn), Access, 0)
+		if v := e.Process(1, &p); v != Forward {
+			t.Fatalf("SYN %d: %v", isn, v)
+		}
+	}
+	synAck := simBuild(simS, simC0, 5201, 1, 5000, 9001, header.TCPFlagSyn|header.TCPFlagAck, 1024, []byte{optMSS, 4, 0x05, 0xb4}, nil)
+	p := mkPacket(synAck, Core, 0)
+	if v := e.Process(1, &p); v != Forward || e.ActiveConnections() != 1 || e.cnt.ConnOpened != 2 {
+		t.Errorf("SYN/ACK for the new ISN: %v, conns %d opened %d", v, e.ActiveConnections(), e.cnt.ConnOpened)
+	}
+	if _, o := checkOut(t, &p); !o.capable {
+		t.Error("SYN/ACK without MP_CAPABLE")
+	}
+}
+
+// TestServerKeepalive: a keepalive from S (seq one below SND.NXT, no
+// data) is answered by P with the client's DATA_ACK, since the client
+// acknowledged everything (I3).
+func TestServerKeepalive(t *testing.T) {
+	f := newFixture(t)
+	cl := f.m.c
+	pay := make([]byte, 100)
+	_, out := f.send(t, f.spkt(0, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	tcp, _, _ := view(t, out[0].Bytes())
+	j := 0
+	if tcp.DestinationPort() == 40001 {
+		j = 1
+	}
+	var w optWriter
+	w.dss(cl.idsnP+1+100, false, 0, 0, 0, false, false, 0)
+	f.send(t, f.cpkt(j, max(cl.sub[j].nxt, 1)+uint32(1-j)*1000, uint32(tcp.Seq())+100, ackF, w.pad(), nil), Access, uint8(j))
+	v, out := f.send(t, f.spkt(99, cl.sub[0].isn+1, ackF, nil, nil), Core, 0)
+	if v != Forward || out[0].Side != Core {
+		t.Fatalf("keepalive: %v", v)
+	}
+	tcp, _, _ = view(t, out[0].Bytes())
+	if tcp.Ack() != header.Seq32(f.m.s.isn+1+100) || tcp.DestinationPort() != 5201 {
+		t.Errorf("keepalive answer ack %d", tcp.Ack()-header.Seq32(f.m.s.isn))
+	}
+}
+
+// TestSplitKeepsBadChecksum: a corrupted server retransmission that P
+// would split is dropped rather than given fresh, valid checksums (I9).
+func TestSplitKeepsBadChecksum(t *testing.T) {
+	f := newFixture(t)
+	cl := f.m.c
+	pay := make([]byte, 1000)
+	for k := uint32(0); k < 2; k++ {
+		f.send(t, f.spkt(k*1000, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	}
+	ip := f.spkt(500, cl.sub[0].isn+1, pshF, nil, pay) // spans both mappings
+	ip[len(ip)-1] ^= 0x55                              // corrupt the payload, keep the checksum
+	if v, _ := f.send(t, ip, Core, 0); v != Drop || f.e.cnt.Drops[DropMalformed] != 1 {
+		t.Fatalf("corrupted split: %v, drops %v", v, f.e.cnt.Drops)
+	}
+	ip = f.spkt(500, cl.sub[0].isn+1, pshF, nil, pay)
+	if v, out := f.send(t, ip, Core, 0); v != Forward || len(out) != 2 || f.e.cnt.SplitRetransmits != 1 {
+		t.Fatalf("split: %v, %d packets", v, len(out))
+	}
+}
+
+// TestChecksumPartialRetransmission: on a connection with DSS checksums,
+// a server retransmission covering part of a mapping carries the whole
+// mapping's checksum (remembered when it was first sent); if that sum was
+// lost from the cache, the part goes out as a new mapping with its own
+// checksum (RFC 8684 3.3.1, I12).
+func TestChecksumPartialRetransmission(t *testing.T) {
+	f := newFixtureOpt(t, Config{MaxConnections: 4, MaxSubflows: 4, DeadAfter: 1 << 62}, true)
+	cl := f.m.c
+	pay := make([]byte, 1000)
+	for i := range pay {
+		pay[i] = byte(i * 7)
+	}
+	_, out := f.send(t, f.spkt(0, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	_, first := checkOut(t, &out[0])
+	want := dssChecksum(first.dsn, first.ssn, 1000, header.OnesSum(pay, 0))
+	if !first.dssCsum || first.dssSum != want {
+		t.Fatalf("DSS checksum %#x, want %#x", first.dssSum, want)
+	}
+	// S retransmits the second half only.
+	_, out = f.send(t, f.spkt(500, cl.sub[0].isn+1, pshF, nil, pay[500:]), Core, 0)
+	_, o := checkOut(t, &out[0])
+	if o.dsn != first.dsn || o.ssn != first.ssn || o.dataLen != 1000 || o.dssSum != want {
+		t.Errorf("partial retransmission: mapping %#x/%d/%d sum %#x, want the original's", o.dsn, o.ssn, o.dataLen, o.dssSum)
+	}
+	// Forget the cached sums: the part becomes a new mapping.
+	clear(f.e.csums)
+	_, out = f.send(t, f.spkt(500, cl.sub[0].isn+1, pshF, nil, pay[500:]), Core, 0)
+	_, o = checkOut(t, &out[0])
+	if f.e.cnt.ChecksumMisses != 1 || o.dsn != first.dsn+500 || o.dataLen != 500 ||
+		o.dssSum != dssChecksum(o.dsn, o.ssn, 500, header.OnesSum(pay[500:], 0)) {
+		t.Errorf("after a miss: mapping %#x/%d/%d, misses %d", o.dsn-first.dsn, o.ssn, o.dataLen, f.e.cnt.ChecksumMisses)
 	}
 }

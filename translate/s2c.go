@@ -56,10 +56,15 @@ func (e *Engine) s2c(now int64, p *Packet, ci int32, c *conn) Verdict {
 	}
 	fin := pk.flags&header.TCPFlagFin != 0
 	L := uint32(pk.payLen)
+	dsn := c.s2cDSN(pk.seq)
 	if L == 0 && !fin {
+		if dsn.Add(1) == c.s2cNxt && dsn.LessThan(c.dataAck) {
+			// A keepalive (RFC 9293 3.8.4: one below SND.NXT): the
+			// client has acknowledged everything, so P answers for it.
+			return e.ackForClient(p, ci, c)
+		}
 		return e.s2cPureAck(now, p, ci, c)
 	}
-	dsn := c.s2cDSN(pk.seq)
 	if fin {
 		fd := dsn.Add(uint64(L))
 		if !c.s2cFin {
@@ -77,6 +82,9 @@ func (e *Engine) s2c(now int64, p *Packet, ci int32, c *conn) Verdict {
 			return e.ackForClient(p, ci, c)
 		}
 		if skip > 0 {
+			if !e.payloadIntact(p) {
+				return e.drop(DropMalformed) // I9: never launder a bad checksum
+			}
 			pk.payOff += int(skip)
 			pk.payLen -= int(skip)
 			pk.paySum = header.OnesSum(p.Buf[pk.payOff:pk.payOff+pk.payLen], 0)
@@ -110,6 +118,16 @@ func (e *Engine) schedInfo(now int64, ci int32, c *conn) []SubflowInfo {
 		}
 	}
 	return e.info[:n]
+}
+
+// payloadIntact reports whether the payload of p matches the sum its TCP
+// checksum implies (pk.paySum), i.e. whether the input checksum was
+// valid. Used only where P sums the payload anyway.
+func (e *Engine) payloadIntact(p *Packet) bool {
+	pk := &e.pk
+	sum := header.OnesSum(p.Buf[pk.payOff:pk.payOff+pk.payLen], 0)
+	// 0x0000 and 0xffff are both one's-complement zero.
+	return sum == pk.paySum || sum == 0 && pk.paySum == 0xffff || sum == 0xffff && pk.paySum == 0
 }
 
 // isDead reports whether s is dead, declaring it so when it has had data
@@ -157,7 +175,19 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 		pc := &pieces[i]
 		if pc.Sub != dtree.NoSubflow {
 			s := e.sub(ci, int(pc.Sub))
-			if s.state == subEstablished && !e.isDead(now, s) {
+			usable := s.state == subEstablished && !e.isDead(now, s)
+			if usable && c.csum && !(pc.DSN == pc.MapDSN && pc.Len == pc.MapLen) {
+				// Part of a mapping on a checksum connection: its DSS
+				// needs the whole mapping's sum (RFC 8684 3.3.1). Without
+				// it, the piece goes out as a new mapping instead.
+				if sum, ok := e.csumGet(c, pc.MapDSN); ok {
+					e.psum[i] = sum
+				} else {
+					usable = false
+					e.cnt.ChecksumMisses++
+				}
+			}
+			if usable {
 				e.cnt.Retransmits++
 				if s.rttOn && header.Seq32(s.rttSSN).InWindow(header.Seq32(pc.SSN), pc.Len+1) {
 					s.rttOn = false // Karn
@@ -201,7 +231,31 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 			c.s2cNxt = end
 		}
 	}
+	// DSS checksums (RFC 8684 3.3.1) cover a whole mapping: a piece that
+	// is the whole mapping is summed (or its sum recovered from the TCP
+	// checksum) and remembered; a part of a mapping took the remembered
+	// sum above.
+	if c.csum {
+		base := uint64(dsn)
+		for i := range pieces {
+			pc := &pieces[i]
+			if pc.DSN == pc.MapDSN && pc.Len == pc.MapLen {
+				sum := e.pk.paySum
+				if len(pieces) > 1 {
+					off := e.pk.payOff + int(pc.DSN-base)
+					sum = header.OnesSum(p.Buf[off:off+int(pc.Len)], 0)
+				}
+				e.psum[i] = sum
+				e.csumPut(ci, c, pc.MapDSN, pc.MapLen, sum)
+			}
+		}
+	}
 	if len(pieces) > 1 {
+		// The pieces get checksums computed over their payload: check
+		// the input's first, so a corrupted segment is not laundered (I9).
+		if !e.payloadIntact(p) {
+			return e.drop(DropMalformed)
+		}
 		e.cnt.SplitRetransmits++
 	}
 	// Pieces after the first leave as copies (the only payload copy,
@@ -215,7 +269,7 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 		}
 		off := e.pk.payOff + int(pc.DSN-base)
 		payload := p.Buf[off : off+int(pc.Len)]
-		if !e.s2cSegment(q, ci, c, pc, payload, header.OnesSum(payload, 0), true) {
+		if !e.s2cSegment(q, ci, c, pc, payload, header.OnesSum(payload, 0), e.psum[i], true) {
 			e.emitted = e.emitted[:len(e.emitted)-1]
 			e.cnt.Drops[DropOptionSpace]++
 		}
@@ -226,7 +280,7 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 	if pc.Len != L {
 		sum = header.OnesSum(p.Buf[pk.payOff:pk.payOff+int(pc.Len)], 0)
 	}
-	if !e.s2cSegment(p, ci, c, pc, p.Buf[pk.payOff:pk.payOff+int(pc.Len)], sum, false) {
+	if !e.s2cSegment(p, ci, c, pc, p.Buf[pk.payOff:pk.payOff+int(pc.Len)], sum, e.psum[0], false) {
 		return e.drop(DropNoHeadroom)
 	}
 	e.cnt.SegmentsS2C++
@@ -236,8 +290,9 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 
 // s2cSegment writes one S->C data piece into q (in place when !fresh):
 // subflow pc.Sub's 4-tuple, SSN, ack, and a DSS with the DATA_ACK and the
-// piece's wire mapping (I12), with the DSS checksum when negotiated.
-func (e *Engine) s2cSegment(q *Packet, ci int32, c *conn, pc *dtree.Piece, payload []byte, paySum uint16, fresh bool) bool {
+// piece's wire mapping (I12), with the DSS checksum when negotiated
+// (mapSum is the one's-complement sum of the whole mapping's payload).
+func (e *Engine) s2cSegment(q *Packet, ci int32, c *conn, pc *dtree.Piece, payload []byte, paySum, mapSum uint16, fresh bool) bool {
 	pk := &e.pk
 	j := int(pc.Sub)
 	s := e.sub(ci, j)
@@ -248,7 +303,7 @@ func (e *Engine) s2cSegment(q *Packet, ci int32, c *conn, pc *dtree.Piece, paylo
 	}
 	var csum uint16
 	if c.csum {
-		csum = dssChecksum(pc.MapDSN, pc.MapSSN, uint16(mapLen), paySum)
+		csum = dssChecksum(pc.MapDSN, pc.MapSSN, uint16(mapLen), mapSum)
 	}
 	e.ow.n = 0
 	e.ow.dss(uint64(c.sAck), true, pc.MapDSN, pc.MapSSN, uint16(mapLen), finHere, c.csum, csum)
@@ -452,4 +507,66 @@ func (e *Engine) ackForClient(p *Packet, ci int32, c *conn) Verdict {
 	p.Side = Core
 	e.cnt.AcksForClient++
 	return Forward
+}
+
+// csumSlot remembers the payload sum of one S->C mapping of a connection
+// with DSS checksums, so a retransmission of part of it can carry the
+// mapping's checksum (RFC 8684 3.3.1 covers the whole mapping).
+type csumSlot struct {
+	dsn uint64 // the mapping's first DSN (absolute: includes IDSN_P)
+	ci  int32  // connection slot
+	tag uint32 // the connection's token_P; 0 marks a free slot
+	sum uint16
+	n   uint16 // mapping length
+}
+
+// csumWays is the associativity of the checksum cache: a set holds this
+// many mappings; a new one replaces, in order of preference, a free slot,
+// a slot of a released connection or of a mapping the client has
+// acknowledged, then the slot its DSN picks (counted in
+// ChecksumEvictions).
+const csumWays = 8
+
+func (e *Engine) csumSet(dsn uint64) []csumSlot {
+	i := (uint32(mix64(dsn^e.seed)) & e.csumMask) &^ (csumWays - 1)
+	return e.csums[i : i+csumWays]
+}
+
+// csumStale reports whether a slot may be reused.
+func (e *Engine) csumStale(sl *csumSlot) bool {
+	if sl.tag == 0 {
+		return true
+	}
+	c := &e.conns[sl.ci]
+	return c.state == connFree || c.tokenP != sl.tag ||
+		header.DSN64(sl.dsn).Add(uint64(sl.n)).LessThanEq(c.dataAck)
+}
+
+func (e *Engine) csumPut(ci int32, c *conn, dsn uint64, n uint32, sum uint16) {
+	set := e.csumSet(dsn)
+	victim := -1
+	for i := range set {
+		if set[i].tag == c.tokenP && set[i].dsn == dsn {
+			victim = i
+			break
+		}
+		if victim < 0 && e.csumStale(&set[i]) {
+			victim = i
+		}
+	}
+	if victim < 0 {
+		e.cnt.ChecksumEvictions++
+		victim = int(dsn>>3) & (csumWays - 1)
+	}
+	set[victim] = csumSlot{dsn: dsn, ci: ci, tag: c.tokenP, sum: sum, n: uint16(n)}
+}
+
+func (e *Engine) csumGet(c *conn, dsn uint64) (uint16, bool) {
+	set := e.csumSet(dsn)
+	for i := range set {
+		if set[i].tag == c.tokenP && set[i].dsn == dsn {
+			return set[i].sum, true
+		}
+	}
+	return 0, false
 }

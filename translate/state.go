@@ -78,10 +78,8 @@ type conn struct {
 	wsOK      bool // window scaling negotiated on subflow 0
 	wsOffered bool // the client's SYN offered window scaling
 	dataAckOK bool
-	sAckOK    bool
 	c2sFin    bool
 	s2cFin    bool
-	synAckFwd bool // S's SYN/ACK carried to C
 	nsub      uint8
 	lastRx    uint8 // subflow that last carried client data
 	rrLast    int8

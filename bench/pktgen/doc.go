@@ -1,0 +1,31 @@
+// Package pktgen runs flexcp-pktgen's benchmarks and writes their reports.
+//
+// Mode engine (RunEngine) measures translate.Engine in process with the
+// closed-loop traffic model of bench/model, on W worker goroutines, each
+// locked to its OS thread (and pinned to a CPU when asked) and owning one
+// engine and one model, as a dataplane worker core owns one engine. It runs
+// four phases:
+//
+//  1. idle memory: the heap growth of an engine with K established idle
+//     connections (handshake and one join each), per connection, with and
+//     without the slots the engine preallocates (main goroutine, after GC);
+//  2. connection setup: full MP_CAPABLE handshakes plus one join per
+//     connection, in waves of 128 with Tick between waves, released by the
+//     engine's timers between batches; connections per second per worker,
+//     over wall time (model included) and over engine time;
+//  3. data: N connections x M subflows per worker, ack-clocked, for the
+//     duration: packets per second, payload Gbit/s, engine ns per packet
+//     by ingress side (time inside ProcessBurst), allocations per packet
+//     (runtime.MemStats), GC pauses (runtime/metrics /gc/pauses:seconds);
+//  4. model only: the same traffic without an engine (bench/model
+//     Passthrough), so the model's own ns per packet can be subtracted from
+//     the loop's.
+//
+// Reports are JSON (Report) and a Markdown table carrying the machine (CPU
+// model, nproc), Go and DPDK versions and git commit beside the numbers.
+//
+// What it gives up: the engine mode has no NIC, no mbufs and no cgo; the
+// numbers are the translator's alone (the dataplane and wire modes, which
+// would add them, are not written). A worker's goroutine is locked to a
+// thread, but nothing stops other processes from sharing its core.
+package pktgen

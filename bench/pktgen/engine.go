@@ -1,0 +1,518 @@
+package pktgen
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/flexcp/flexcp/bench/model"
+)
+
+// Options are the engine mode's settings (the flags of flexcp-pktgen).
+type Options struct {
+	// Duration of the data phase.
+	Duration time.Duration
+	// SetupDuration of the connection-setup phase (0: Duration/4, at
+	// least 100 ms; negative: skipped).
+	SetupDuration time.Duration
+	// ModelDuration of the model-only phase (0: Duration/4, at least
+	// 100 ms; negative: skipped).
+	ModelDuration time.Duration
+	// Connections per worker and Subflows per connection.
+	Connections int
+	Subflows    int
+	// Sizes is the payload size schedule (see model.Config.Sizes); Mix is
+	// its flag form, kept for the report.
+	Sizes []int
+	Mix   string
+	// Direction of the data.
+	Direction model.Direction
+	// Window and AckRatio: see model.Config (0: defaults).
+	Window   int
+	AckRatio int
+	// Workers is the number of engines, one per goroutine.
+	Workers int
+	// Pin pins worker i to CPU i mod NumCPU.
+	Pin bool
+	// IdleConns is K of the idle-memory phase (0: 10000; negative:
+	// skipped).
+	IdleConns int
+	// SetupBatch is the number of connections set up before the engine's
+	// timers release them (0: 4096).
+	SetupBatch int
+	// Progress receives a line per second during the data phase (nil:
+	// none).
+	Progress io.Writer
+}
+
+func (o *Options) fill() error {
+	if o.Duration <= 0 {
+		return errors.New("pktgen: duration must be positive")
+	}
+	def := max(o.Duration/4, 100*time.Millisecond)
+	if o.SetupDuration == 0 {
+		o.SetupDuration = def
+	}
+	if o.ModelDuration == 0 {
+		o.ModelDuration = def
+	}
+	if o.Workers <= 0 {
+		o.Workers = 1
+	}
+	if o.IdleConns == 0 {
+		o.IdleConns = 10000
+	}
+	if o.SetupBatch <= 0 {
+		o.SetupBatch = 4096
+	}
+	if o.Direction == 0 {
+		o.Direction = model.Both
+	}
+	return nil
+}
+
+func (o *Options) modelConfig(conns, subflows int, seed uint64) model.Config {
+	return model.Config{Connections: conns, Subflows: subflows, Sizes: o.Sizes, Direction: o.Direction,
+		Window: o.Window, AckRatio: o.AckRatio, Seed: seed}
+}
+
+// lockWorker locks the calling goroutine to its thread and, if pin, the
+// thread to one CPU.
+func lockWorker(i int, pin bool) (cpu int, err error) {
+	runtime.LockOSThread()
+	if !pin {
+		return -1, nil
+	}
+	cpu = i % runtime.NumCPU()
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return -1, fmt.Errorf("pktgen: worker %d: pin to CPU %d: %w", i, cpu, err)
+	}
+	return cpu, nil
+}
+
+// live are the counters a worker publishes for the progress line.
+type live struct {
+	packets atomic.Uint64
+	bytes   atomic.Uint64
+	_       [48]byte // keep workers' counters on separate cache lines
+}
+
+// RunEngine runs the engine mode and returns its report.
+func RunEngine(o Options) (*Report, error) {
+	if err := o.fill(); err != nil {
+		return nil, err
+	}
+	// Validate the traffic before any phase.
+	if _, err := model.New(o.modelConfig(max(o.Connections, 1), max(o.Subflows, 1), 1)); err != nil {
+		return nil, err
+	}
+	if o.Connections < 1 || o.Subflows < 1 {
+		return nil, fmt.Errorf("pktgen: need at least one connection and one subflow")
+	}
+	r := &Report{Mode: "engine", Started: time.Now().UTC().Format(time.RFC3339), Machine: probeMachine()}
+	r.Config = ReportConfig{Duration: o.Duration.String(), Connections: o.Connections, Subflows: o.Subflows,
+		Sizes: o.Sizes, Mix: o.Mix, Direction: o.Direction.String(), Workers: o.Workers, Pin: o.Pin,
+		Window: o.Window, AckRatio: o.AckRatio, IdleConns: o.IdleConns, SetupBatch: o.SetupBatch,
+		SetupDuration: o.SetupDuration.String(), ModelDuration: o.ModelDuration.String()}
+	mc := o.modelConfig(o.Connections, o.Subflows, 1)
+	r.Config.Window, r.Config.AckRatio = defaulted(mc)
+	if o.IdleConns > 0 {
+		if err := idleMemory(&o, r); err != nil {
+			return nil, err
+		}
+	}
+	if o.SetupDuration > 0 {
+		if err := setupRate(&o, r); err != nil {
+			return nil, err
+		}
+	}
+	if err := dataPhase(&o, r); err != nil {
+		return nil, err
+	}
+	if o.ModelDuration > 0 {
+		if err := modelPhase(&o, r); err != nil {
+			return nil, err
+		}
+	}
+	r.finish()
+	return r, nil
+}
+
+func defaulted(c model.Config) (window, ackRatio int) {
+	m, err := model.New(model.Config{Connections: 1, Subflows: 1, Sizes: c.Sizes, Window: c.Window, AckRatio: c.AckRatio})
+	if err != nil {
+		return c.Window, c.AckRatio
+	}
+	f := m.Config()
+	return f.Window, f.AckRatio
+}
+
+// heap returns the live heap after a full collection.
+func heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// idleMemory sets up K idle connections (one join each) on one engine and
+// measures the heap: the model's share, the engine's preallocation, and
+// what established connections add.
+func idleMemory(o *Options, r *Report) error {
+	k := o.IdleConns
+	h0 := heap()
+	m, err := model.New(model.Config{Connections: k, Subflows: 2, Seed: 7})
+	if err != nil {
+		return err
+	}
+	h1 := heap()
+	if err := m.AttachEngine(m.EngineConfig()); err != nil {
+		return err
+	}
+	h2 := heap()
+	if err := m.EstablishAll(128); err != nil {
+		return err
+	}
+	h3 := heap()
+	runtime.KeepAlive(m)
+	per := func(a, b uint64) float64 { return (float64(b) - float64(a)) / float64(k) }
+	r.IdleMemory = &IdleMemory{Connections: k, Subflows: 2,
+		EngineBytesPerConn:      per(h1, h3),
+		EstablishedBytesPerConn: per(h2, h3),
+		PreallocBytesPerConn:    per(h1, h2),
+		ModelBytesPerConn:       per(h0, h1),
+		MaxConnections:          m.EngineConfig().MaxConnections,
+	}
+	return nil
+}
+
+// setupRate measures full handshakes plus one join per connection, per
+// worker, in parallel.
+func setupRate(o *Options, r *Report) error {
+	type res struct {
+		conns            uint64
+		wallNs, engineNs int64
+		err              error
+		cpu              int
+	}
+	out := make([]res, o.Workers)
+	var wg sync.WaitGroup
+	for w := 0; w < o.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer runtime.UnlockOSThread()
+			rs := &out[w]
+			if rs.cpu, rs.err = lockWorker(w, o.Pin); rs.err != nil {
+				return
+			}
+			m, err := model.New(model.Config{Connections: o.SetupBatch, Subflows: 2, Seed: uint64(100 + w)})
+			if err == nil {
+				err = m.AttachEngine(m.EngineConfig())
+			}
+			if err != nil {
+				rs.err = err
+				return
+			}
+			deadline := model.Nanotime() + int64(o.SetupDuration)
+			for model.Nanotime() < deadline {
+				m.ResetStats()
+				t0 := model.Nanotime()
+				if err := m.EstablishAll(128); err != nil {
+					rs.err = err
+					return
+				}
+				rs.wallNs += model.Nanotime() - t0
+				rs.engineNs += m.Stats.EngineNs[0] + m.Stats.EngineNs[1] + m.Stats.TickNs
+				rs.conns += uint64(o.SetupBatch)
+				if err := m.Release(); err != nil {
+					rs.err = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	s := &SetupRate{Batch: o.SetupBatch, Subflows: 2}
+	for w, rs := range out {
+		if rs.err != nil {
+			return fmt.Errorf("setup phase, worker %d: %w", w, rs.err)
+		}
+		pw := SetupWorker{Worker: w, CPU: rs.cpu, Connections: rs.conns,
+			ConnsPerSec:       float64(rs.conns) / (float64(rs.wallNs) / 1e9),
+			EngineConnsPerSec: float64(rs.conns) / (float64(rs.engineNs) / 1e9),
+			UsPerConn:         float64(rs.wallNs) / 1e3 / float64(rs.conns),
+			EngineUsPerConn:   float64(rs.engineNs) / 1e3 / float64(rs.conns)}
+		s.Workers = append(s.Workers, pw)
+		s.Connections += rs.conns
+		s.ConnsPerSecPerCore += pw.ConnsPerSec / float64(o.Workers)
+		s.EngineConnsPerSecPerCore += pw.EngineConnsPerSec / float64(o.Workers)
+		s.ConnsPerSec += pw.ConnsPerSec
+	}
+	r.Setup = s
+	return nil
+}
+
+// gcPauses returns the total of the /gc/pauses:seconds histogram (bucket
+// midpoints; infinite edges count as the finite one).
+func gcPauses() float64 {
+	s := []metrics.Sample{{Name: "/gc/pauses:seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return 0
+	}
+	h := s[0].Value.Float64Histogram()
+	var t float64
+	for i, c := range h.Counts {
+		lo, hi := h.Buckets[i], h.Buckets[i+1]
+		switch {
+		case c == 0:
+			continue
+		case lo < -1e300:
+			lo = hi
+		case hi > 1e300:
+			hi = lo
+		}
+		t += float64(c) * (lo + hi) / 2
+	}
+	return t
+}
+
+// phaseResult is what one worker measured in a traffic phase.
+type phaseResult struct {
+	cpu    int
+	wallNs int64
+	stats  model.Stats
+	err    error
+}
+
+// runTraffic runs one traffic phase (engine or model only) on every
+// worker for d and returns each worker's result and the phase's wall time.
+func runTraffic(o *Options, engine bool, d time.Duration, progress io.Writer, before, after func()) ([]phaseResult, time.Duration, error) {
+	out := make([]phaseResult, o.Workers)
+	lives := make([]live, o.Workers)
+	var stop atomic.Bool
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	for w := 0; w < o.Workers; w++ {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			defer runtime.UnlockOSThread()
+			rs := &out[w]
+			signalled := false
+			defer func() {
+				if !signalled {
+					ready.Done()
+				}
+			}()
+			if rs.cpu, rs.err = lockWorker(w, o.Pin); rs.err != nil {
+				return
+			}
+			m, err := model.New(o.modelConfig(o.Connections, o.Subflows, uint64(1000+w)))
+			if err != nil {
+				rs.err = err
+				return
+			}
+			if engine {
+				if err := m.AttachEngine(m.EngineConfig()); err != nil {
+					rs.err = err
+					return
+				}
+				if err := m.EstablishAll(128); err != nil {
+					rs.err = err
+					return
+				}
+			} else {
+				m.EstablishRaw()
+			}
+			m.Start()
+			m.RunBursts(256) // warm up: windows open, caches filled
+			m.ResetStats()
+			signalled = true
+			ready.Done()
+			<-start
+			t0 := model.Nanotime()
+			for !stop.Load() {
+				m.RunBursts(64)
+				lives[w].packets.Store(m.Stats.Packets[0] + m.Stats.Packets[1])
+				lives[w].bytes.Store(m.Stats.Bytes[0] + m.Stats.Bytes[1])
+				if m.Stats.Errors[model.ErrStall] > 0 {
+					break
+				}
+			}
+			rs.wallNs = model.Nanotime() - t0
+			rs.stats = m.Stats
+			rs.err = m.Err()
+		}()
+	}
+	ready.Wait()
+	for w := range out {
+		if out[w].err != nil {
+			close(start)
+			stop.Store(true)
+			done.Wait()
+			return nil, 0, fmt.Errorf("worker %d: %w", w, out[w].err)
+		}
+	}
+	before()
+	t0 := time.Now()
+	close(start)
+	tick := time.NewTicker(time.Second)
+	timer := time.NewTimer(d)
+	var lastP, lastB uint64
+	last := t0
+loop:
+	for {
+		select {
+		case <-timer.C:
+			break loop
+		case now := <-tick.C:
+			if progress == nil {
+				continue
+			}
+			var p, b uint64
+			for w := range lives {
+				p += lives[w].packets.Load()
+				b += lives[w].bytes.Load()
+			}
+			s := now.Sub(last).Seconds()
+			fmt.Fprintf(progress, "engine: t=%4.1fs %7.3f Mpps %7.3f Gbit/s payload (%d workers, %d conns x %d subflows each)\n",
+				now.Sub(t0).Seconds(), float64(p-lastP)/s/1e6, float64(b-lastB)*8/s/1e9, o.Workers, o.Connections, o.Subflows)
+			lastP, lastB, last = p, b, now
+		}
+	}
+	stop.Store(true)
+	done.Wait()
+	wall := time.Since(t0)
+	tick.Stop()
+	after()
+	for w := range out {
+		if out[w].err != nil {
+			return nil, 0, fmt.Errorf("worker %d: %w", w, out[w].err)
+		}
+	}
+	return out, wall, nil
+}
+
+// dataPhase runs the traffic through the engines.
+func dataPhase(o *Options, r *Report) error {
+	var ms0, ms1 runtime.MemStats
+	var gc0, gc1 float64
+	res, wall, err := runTraffic(o, true, o.Duration, o.Progress,
+		func() { runtime.ReadMemStats(&ms0); gc0 = gcPauses() },
+		func() { runtime.ReadMemStats(&ms1); gc1 = gcPauses() })
+	if err != nil {
+		return fmt.Errorf("data phase: %w", err)
+	}
+	d := &DataPhase{WallSeconds: wall.Seconds()}
+	var pk [2]uint64
+	var ens [2]int64
+	var tickNs, workerNs int64
+	for w, rs := range res {
+		st := &rs.stats
+		pw := Worker{Worker: w, CPU: rs.cpu, Packets: st.Packets[0] + st.Packets[1],
+			Bytes: st.Bytes[0] + st.Bytes[1], Emitted: st.Emitted,
+			LoopNsPerPkt: float64(rs.wallNs) / float64(st.Packets[0]+st.Packets[1]),
+			C2SNsPerPkt:  nsPer(st.EngineNs[0], st.Packets[0]),
+			S2CNsPerPkt:  nsPer(st.EngineNs[1], st.Packets[1])}
+		pw.Mpps = float64(pw.Packets) / (float64(rs.wallNs) / 1e9) / 1e6
+		d.Workers = append(d.Workers, pw)
+		for s := 0; s < 2; s++ {
+			pk[s] += st.Packets[s]
+			ens[s] += st.EngineNs[s]
+			d.PayloadBytes[s] += st.Bytes[s]
+			d.Segments[s] += st.Segments[s]
+		}
+		tickNs += st.TickNs
+		workerNs += rs.wallNs
+		d.Emitted += st.Emitted
+	}
+	d.Packets = [2]uint64{pk[0], pk[1]}
+	tot := pk[0] + pk[1]
+	if tot == 0 {
+		return errors.New("data phase: no packets")
+	}
+	d.Mpps = float64(tot) / wall.Seconds() / 1e6
+	d.PayloadGbps = float64(d.PayloadBytes[0]+d.PayloadBytes[1]) * 8 / wall.Seconds() / 1e9
+	d.PayloadGbpsDir = [2]float64{float64(d.PayloadBytes[0]) * 8 / wall.Seconds() / 1e9, float64(d.PayloadBytes[1]) * 8 / wall.Seconds() / 1e9}
+	d.C2SNsPerPkt = nsPer(ens[0], pk[0])
+	d.S2CNsPerPkt = nsPer(ens[1], pk[1])
+	d.EngineNsPerPkt = nsPer(ens[0]+ens[1]+tickNs, tot)
+	d.TickNsPerPkt = nsPer(tickNs, tot)
+	d.LoopNsPerPkt = float64(workerNs) / float64(tot)
+	d.AllocsPerPkt = float64(ms1.Mallocs-ms0.Mallocs) / float64(tot)
+	d.BytesAllocPerPkt = float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(tot)
+	d.GCCycles = ms1.NumGC - ms0.NumGC
+	d.GCPauseSeconds = gc1 - gc0
+	d.GCPauseSecondsMemStats = float64(ms1.PauseTotalNs-ms0.PauseTotalNs) / 1e9
+	r.Data = d
+	return nil
+}
+
+// modelPhase runs the same traffic without engines.
+func modelPhase(o *Options, r *Report) error {
+	res, wall, err := runTraffic(o, false, o.ModelDuration, nil, func() {}, func() {})
+	if err != nil {
+		return fmt.Errorf("model-only phase: %w", err)
+	}
+	var pk uint64
+	var ns int64
+	for _, rs := range res {
+		pk += rs.stats.Packets[0] + rs.stats.Packets[1]
+		ns += rs.wallNs
+	}
+	r.Model = &ModelPhase{WallSeconds: wall.Seconds(), Packets: pk, NsPerPkt: float64(ns) / float64(pk),
+		Mpps: float64(pk) / wall.Seconds() / 1e6}
+	return nil
+}
+
+func nsPer(ns int64, n uint64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(ns) / float64(n)
+}
+
+// ParseMix parses a payload mix "SIZE[:WEIGHT],..." (e.g. "64:1,1432:3")
+// into a size schedule: each size repeated WEIGHT times, in order.
+func ParseMix(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		sz, wt, hasW := strings.Cut(f, ":")
+		n, err := strconv.Atoi(sz)
+		if err != nil || n < 1 || n > model.MaxPayload {
+			return nil, fmt.Errorf("mix %q: size %q: want 1 to %d bytes (1500-byte MTU minus IP, TCP and the 28-byte DSS)", s, sz, model.MaxPayload)
+		}
+		k := 1
+		if hasW {
+			if k, err = strconv.Atoi(wt); err != nil || k < 1 || k > 64 {
+				return nil, fmt.Errorf("mix %q: weight %q: want 1 to 64", s, wt)
+			}
+		}
+		for i := 0; i < k; i++ {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("mix %q: no sizes", s)
+	}
+	return out, nil
+}

@@ -1,0 +1,27 @@
+package pktgen
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestParseMix(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []int
+		ok   bool
+	}{
+		{"64:1,1432:3", []int{64, 1432, 1432, 1432}, true},
+		{"1000", []int{1000}, true},
+		{" 64 , 128:2", []int{64, 128, 128}, true},
+		{"1448", nil, false},
+		{"64:0", nil, false},
+		{"", nil, false},
+		{"x", nil, false},
+	} {
+		got, err := ParseMix(tc.in)
+		if (err == nil) != tc.ok || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseMix(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+}

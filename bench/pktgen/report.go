@@ -1,0 +1,256 @@
+package pktgen
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+)
+
+// Report is the result of one run, as written to --json.
+type Report struct {
+	Mode    string       `json:"mode"`
+	Started string       `json:"started"`
+	Machine Machine      `json:"machine"`
+	Config  ReportConfig `json:"config"`
+
+	IdleMemory *IdleMemory  `json:"idle_memory,omitempty"`
+	Setup      *SetupRate   `json:"setup,omitempty"`
+	Data       *DataPhase   `json:"data"`
+	Model      *ModelPhase  `json:"model_only,omitempty"`
+	Derived    *DerivedCost `json:"derived,omitempty"`
+}
+
+// Machine says where the numbers come from.
+type Machine struct {
+	NProc     int    `json:"nproc"`
+	CPU       string `json:"cpu"`
+	Kernel    string `json:"kernel"`
+	GoVersion string `json:"go"`
+	DPDK      string `json:"dpdk"`
+	Commit    string `json:"commit"`
+}
+
+// ReportConfig echoes the options.
+type ReportConfig struct {
+	Duration      string `json:"duration"`
+	SetupDuration string `json:"setup_duration"`
+	ModelDuration string `json:"model_duration"`
+	Connections   int    `json:"connections_per_worker"`
+	Subflows      int    `json:"subflows"`
+	Sizes         []int  `json:"sizes"`
+	Mix           string `json:"mix"`
+	Direction     string `json:"direction"`
+	Workers       int    `json:"workers"`
+	Pin           bool   `json:"pin"`
+	Window        int    `json:"window_segments"`
+	AckRatio      int    `json:"ack_ratio"`
+	IdleConns     int    `json:"idle_connections"`
+	SetupBatch    int    `json:"setup_batch"`
+}
+
+// IdleMemory is the heap an engine holds per idle established connection.
+type IdleMemory struct {
+	Connections int `json:"connections"`
+	Subflows    int `json:"subflows"`
+	// MaxConnections is the engine's table size in this measurement.
+	MaxConnections int `json:"max_connections"`
+	// EngineBytesPerConn: heap after New and K handshakes, minus the heap
+	// before New, over K (preallocated slots included).
+	EngineBytesPerConn float64 `json:"engine_bytes_per_conn"`
+	// PreallocBytesPerConn: what New alone allocated, over K.
+	PreallocBytesPerConn float64 `json:"prealloc_bytes_per_conn"`
+	// EstablishedBytesPerConn: what the K handshakes added, over K.
+	EstablishedBytesPerConn float64 `json:"established_bytes_per_conn"`
+	// ModelBytesPerConn: the model's own state and buffers, over K (not
+	// part of the engine's figures).
+	ModelBytesPerConn float64 `json:"model_bytes_per_conn"`
+}
+
+// SetupRate is the connection setup phase.
+type SetupRate struct {
+	Batch    int `json:"batch"`
+	Subflows int `json:"subflows"`
+	// Connections set up by all workers.
+	Connections uint64 `json:"connections"`
+	// ConnsPerSec: all workers together, wall time (model included).
+	ConnsPerSec float64 `json:"conns_per_sec"`
+	// ConnsPerSecPerCore: the mean over workers, wall time.
+	ConnsPerSecPerCore float64 `json:"conns_per_sec_per_core"`
+	// EngineConnsPerSecPerCore: the mean over workers, engine time only
+	// (ProcessBurst and Tick).
+	EngineConnsPerSecPerCore float64       `json:"engine_conns_per_sec_per_core"`
+	Workers                  []SetupWorker `json:"workers"`
+}
+
+// SetupWorker is one worker's setup phase.
+type SetupWorker struct {
+	Worker            int     `json:"worker"`
+	CPU               int     `json:"cpu"`
+	Connections       uint64  `json:"connections"`
+	ConnsPerSec       float64 `json:"conns_per_sec"`
+	EngineConnsPerSec float64 `json:"engine_conns_per_sec"`
+	UsPerConn         float64 `json:"us_per_conn"`
+	EngineUsPerConn   float64 `json:"engine_us_per_conn"`
+}
+
+// DataPhase is the traffic through the engines. Index 0 of a pair is client
+// to server (packets entering on the access side), 1 server to client.
+type DataPhase struct {
+	WallSeconds    float64    `json:"wall_seconds"`
+	Packets        [2]uint64  `json:"packets"`
+	Segments       [2]uint64  `json:"data_segments"`
+	PayloadBytes   [2]uint64  `json:"payload_bytes"`
+	Emitted        uint64     `json:"emitted"`
+	Mpps           float64    `json:"mpps"`
+	PayloadGbps    float64    `json:"payload_gbps"`
+	PayloadGbpsDir [2]float64 `json:"payload_gbps_by_direction"`
+	// C2SNsPerPkt and S2CNsPerPkt: time inside ProcessBurst per packet,
+	// by ingress side (data and acks together).
+	C2SNsPerPkt float64 `json:"c2s_ns_per_pkt"`
+	S2CNsPerPkt float64 `json:"s2c_ns_per_pkt"`
+	// EngineNsPerPkt: ProcessBurst and Tick time over all packets.
+	EngineNsPerPkt float64 `json:"engine_ns_per_pkt"`
+	TickNsPerPkt   float64 `json:"tick_ns_per_pkt"`
+	// LoopNsPerPkt: the workers' wall time per packet (engine + model).
+	LoopNsPerPkt           float64  `json:"loop_ns_per_pkt"`
+	AllocsPerPkt           float64  `json:"allocs_per_pkt"`
+	BytesAllocPerPkt       float64  `json:"bytes_alloc_per_pkt"`
+	GCCycles               uint32   `json:"gc_cycles"`
+	GCPauseSeconds         float64  `json:"gc_pause_seconds"`
+	GCPauseSecondsMemStats float64  `json:"gc_pause_seconds_memstats"`
+	Workers                []Worker `json:"workers"`
+}
+
+// Worker is one worker's data phase.
+type Worker struct {
+	Worker       int     `json:"worker"`
+	CPU          int     `json:"cpu"`
+	Packets      uint64  `json:"packets"`
+	Bytes        uint64  `json:"payload_bytes"`
+	Emitted      uint64  `json:"emitted"`
+	Mpps         float64 `json:"mpps"`
+	LoopNsPerPkt float64 `json:"loop_ns_per_pkt"`
+	C2SNsPerPkt  float64 `json:"c2s_ns_per_pkt"`
+	S2CNsPerPkt  float64 `json:"s2c_ns_per_pkt"`
+}
+
+// ModelPhase is the same traffic without engines.
+type ModelPhase struct {
+	WallSeconds float64 `json:"wall_seconds"`
+	Packets     uint64  `json:"packets"`
+	Mpps        float64 `json:"mpps"`
+	// NsPerPkt: the workers' wall time per packet, model only.
+	NsPerPkt float64 `json:"ns_per_pkt"`
+}
+
+// DerivedCost isolates the engine by subtraction.
+type DerivedCost struct {
+	// EngineNsPerPkt = data loop ns/pkt - model-only ns/pkt.
+	EngineNsPerPkt float64 `json:"engine_ns_per_pkt_by_subtraction"`
+	// ModelShare: the model's part of the loop.
+	ModelShare float64 `json:"model_share"`
+}
+
+func (r *Report) finish() {
+	if r.Data != nil && r.Model != nil {
+		r.Derived = &DerivedCost{EngineNsPerPkt: r.Data.LoopNsPerPkt - r.Model.NsPerPkt,
+			ModelShare: r.Model.NsPerPkt / r.Data.LoopNsPerPkt}
+	}
+}
+
+// probeMachine reads the CPU model, kernel, Go and DPDK versions and the
+// git commit; what cannot be read is reported as "unknown" or "absent".
+func probeMachine() Machine {
+	m := Machine{NProc: runtime.NumCPU(), CPU: "unknown", Kernel: "unknown", GoVersion: runtime.Version(),
+		DPDK: "absent", Commit: "unknown"}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if out, err := exec.Command("pkg-config", "--modversion", "libdpdk").Output(); err == nil {
+		m.DPDK = strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+		if exec.Command("git", "diff-index", "--quiet", "HEAD", "--").Run() != nil {
+			m.Commit += " (modified tree)"
+		}
+	}
+	return m
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(r)
+}
+
+// WriteMarkdown writes r as a Markdown section: the machine, the command's
+// settings, then one table of results.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	m := r.Machine
+	c := r.Config
+	fmt.Fprintf(&b, "### flexcp-pktgen %s, %s\n\n", r.Mode, r.Started)
+	fmt.Fprintf(&b, "Machine: %d CPUs, %s, Linux %s; %s; DPDK %s; commit %s.\n\n", m.NProc, m.CPU, m.Kernel, m.GoVersion, m.DPDK, m.Commit)
+	fmt.Fprintf(&b, "Traffic: %d worker(s) (pinned: %v), %d connections x %d subflows per worker, payload %s, direction %s, window %d segments, ack ratio %d; data %s, setup %s, model-only %s.\n\n",
+		c.Workers, c.Pin, c.Connections, c.Subflows, sizesText(c), c.Direction, c.Window, c.AckRatio, c.Duration, c.SetupDuration, c.ModelDuration)
+	b.WriteString("| metric | value |\n| --- | --- |\n")
+	row := func(k, f string, a ...any) { fmt.Fprintf(&b, "| %s | %s |\n", k, fmt.Sprintf(f, a...)) }
+	if d := r.Data; d != nil {
+		row("packets through the engines (c2s / s2c)", "%d / %d", d.Packets[0], d.Packets[1])
+		row("Mpps (all workers)", "%.3f", d.Mpps)
+		row("payload Gbit/s (c2s / s2c / total)", "%.2f / %.2f / %.2f", d.PayloadGbpsDir[0], d.PayloadGbpsDir[1], d.PayloadGbps)
+		row("engine ns/pkt, client to server (ProcessBurst)", "%.0f", d.C2SNsPerPkt)
+		row("engine ns/pkt, server to client (ProcessBurst)", "%.0f", d.S2CNsPerPkt)
+		row("engine ns/pkt, all (ProcessBurst + Tick)", "%.0f", d.EngineNsPerPkt)
+		row("loop ns/pkt per worker (engine + model)", "%.0f", d.LoopNsPerPkt)
+		if r.Model != nil {
+			row("model-only ns/pkt (no engine)", "%.0f", r.Model.NsPerPkt)
+		}
+		if r.Derived != nil {
+			row("engine ns/pkt by subtraction (loop - model)", "%.0f", r.Derived.EngineNsPerPkt)
+		}
+		row("allocations per packet (MemStats, whole process)", "%.4f", d.AllocsPerPkt)
+		row("GC cycles / pause total", "%d / %.3f ms", d.GCCycles, d.GCPauseSeconds*1e3)
+		row("generated packets (emitted)", "%d", d.Emitted)
+	}
+	if s := r.Setup; s != nil {
+		row("setup: connections/s per core (handshake + 1 join, wall)", "%.0f", s.ConnsPerSecPerCore)
+		row("setup: connections/s per core (engine time only)", "%.0f", s.EngineConnsPerSecPerCore)
+		row("setup: connections/s, all workers", "%.0f", s.ConnsPerSec)
+	}
+	if im := r.IdleMemory; im != nil {
+		row("memory per idle connection, engine (prealloc + established)", "%.0f B (%.0f + %.0f), K=%d, %d subflows",
+			im.EngineBytesPerConn, im.PreallocBytesPerConn, im.EstablishedBytesPerConn, im.Connections, im.Subflows)
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func sizesText(c ReportConfig) string {
+	if c.Mix != "" {
+		return "mix " + c.Mix
+	}
+	s := make([]string, len(c.Sizes))
+	for i, z := range c.Sizes {
+		s[i] = fmt.Sprint(z)
+	}
+	return strings.Join(s, ",") + " B"
+}

@@ -1,0 +1,140 @@
+// Command flexcp-pktgen is flexcp's benchmark harness.
+//
+//	flexcp-pktgen engine [flags]
+//
+// Mode engine drives translate.Engine in process with the closed-loop
+// MPTCP/TCP traffic model of bench/model (no NIC, no DPDK) and reports
+// ns/packet by direction, Mpps, payload Gbit/s, allocations per packet, GC
+// pauses, memory per idle connection and the connection setup rate, as JSON
+// (--json) and Markdown (--md). Modes dataplane and wire are not written
+// yet (results/README.md).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/flexcp/flexcp/bench/model"
+	"github.com/flexcp/flexcp/bench/pktgen"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run parses args, runs the mode and writes the reports; it returns the
+// exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	mode := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		mode, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("flexcp-pktgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: flexcp-pktgen engine [flags]\n\nModes: engine (translate.Engine in process); dataplane and wire are not implemented yet.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	modeFlag := fs.String("mode", "engine", "benchmark mode: engine (dataplane, wire: not implemented yet); a first non-flag argument overrides it")
+	duration := fs.Duration("duration", 5*time.Second, "length of the data phase")
+	setupDur := fs.Duration("setup-duration", 0, "length of the connection-setup phase (0: duration/4, at least 100ms; negative: skip)")
+	modelDur := fs.Duration("model-duration", 0, "length of the model-only phase (0: duration/4, at least 100ms; negative: skip)")
+	conns := fs.Int("connections", 1000, "connections per worker")
+	subflows := fs.Int("subflows", 2, fmt.Sprintf("subflows per connection, subflow 0 included (1 to %d)", model.MaxSubflows))
+	size := fs.Int("size", model.MaxPayload, fmt.Sprintf("payload bytes per data segment (1 to %d); --mix overrides it", model.MaxPayload))
+	mix := fs.String("mix", "", `payload size mix "SIZE[:WEIGHT],...", e.g. "64:1,1432:3"`)
+	dir := fs.String("direction", "both", "which ends send data: c2s, s2c or both")
+	workers := fs.Int("workers", 1, "independent engines, one per goroutine locked to its OS thread")
+	pin := fs.Bool("pin", true, "pin worker i to CPU i mod nproc")
+	window := fs.Int("window", 0, "data segments in flight per connection and direction (0: 8)")
+	ackRatio := fs.Int("ack-ratio", 0, "data segments per cumulative ACK (0: 2)")
+	idle := fs.Int("idle-conns", 10000, "connections for the memory-per-idle-connection measurement (negative: skip)")
+	batch := fs.Int("setup-batch", 4096, "connections set up before the engine's timers release them, in the setup phase")
+	jsonOut := fs.String("json", "", "write the report as JSON to this file")
+	mdOut := fs.String("md", "", "write the report as a Markdown table to this file")
+	quiet := fs.Bool("quiet", false, "no progress line")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if mode == "" {
+		mode = *modeFlag
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "flexcp-pktgen: unexpected arguments %q (flags go after the mode)\n", fs.Args())
+		return 2
+	}
+	switch mode {
+	case "engine":
+	case "dataplane", "wire":
+		fmt.Fprintf(stderr, "flexcp-pktgen: mode %q: not implemented yet: see results/README.md\n", mode)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "flexcp-pktgen: unknown mode %q: want engine (dataplane and wire are not implemented yet)\n", mode)
+		return 2
+	}
+	o := pktgen.Options{Duration: *duration, SetupDuration: *setupDur, ModelDuration: *modelDur,
+		Connections: *conns, Subflows: *subflows, Workers: *workers, Pin: *pin, Window: *window,
+		AckRatio: *ackRatio, IdleConns: *idle, SetupBatch: *batch, Progress: stdout}
+	if *quiet {
+		o.Progress = nil
+	}
+	if *idle == 0 {
+		o.IdleConns = -1
+	}
+	var err error
+	if o.Direction, err = model.ParseDirection(*dir); err != nil {
+		fmt.Fprintf(stderr, "flexcp-pktgen: --direction: %v\n", err)
+		return 2
+	}
+	if *mix != "" {
+		if o.Sizes, err = pktgen.ParseMix(*mix); err != nil {
+			fmt.Fprintf(stderr, "flexcp-pktgen: --mix: %v\n", err)
+			return 2
+		}
+		o.Mix = *mix
+	} else {
+		o.Sizes = []int{*size}
+	}
+	r, err := pktgen.RunEngine(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "flexcp-pktgen: engine: %v\n", err)
+		return 1
+	}
+	if err := r.WriteMarkdown(stdout); err != nil {
+		fmt.Fprintf(stderr, "flexcp-pktgen: %v\n", err)
+		return 1
+	}
+	for _, out := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{{*jsonOut, r.WriteJSON}, {*mdOut, r.WriteMarkdown}} {
+		if out.path == "" {
+			continue
+		}
+		if err := writeFile(out.path, out.write); err != nil {
+			fmt.Fprintf(stderr, "flexcp-pktgen: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}

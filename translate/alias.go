@@ -1,8 +1,0 @@
-package translate
-
-import "github.com/flexcp/flexcp/dtree"
-
-type (
-	dtreeClient = dtree.ClientMap
-	dtreeProxy  = dtree.ProxyMap
-)
