@@ -533,7 +533,7 @@ func (p Port) RSSHashConf() (RSSConf, error) {
 // RxBurst receives up to len(pkts) packets from queue q into pkts
 // (rte_eth_rx_burst, one cgo call) and returns how many it stored. The
 // caller owns the returned mbufs. pkts is best allocated once, before the
-// poll loop; it does not escape.
+// poll loop, with NewMbufArray; it does not escape.
 func (p Port) RxBurst(q uint16, pkts []*Mbuf) int {
 	if len(pkts) == 0 {
 		return 0
