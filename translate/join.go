@@ -96,8 +96,14 @@ func (e *Engine) joinSynAck(p *Packet, c *conn, s *subflow, ws bool) Verdict {
 		e.ow.sackPerm()
 	}
 	e.ow.joinSynAck(s.backup, 0, mac, s.nonceP)
+	// RFC 7323 section 2.2: the window of a SYN segment is never scaled, so
+	// S's (scaled) window is sent unscaled, capped at 65535.
+	win := uint32(c.winS)
+	if c.wsOK {
+		win <<= c.wsS
+	}
 	h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport, seq: s.isnP, ack: s.isnC.Add(1),
-		flags: header.TCPFlagSyn | header.TCPFlagAck, win: c.winS, opts: e.ow.pad()}
+		flags: header.TCPFlagSyn | header.TCPFlagAck, win: uint16(min(win, 0xffff)), opts: e.ow.pad()}
 	if !e.rewrite(p, pk.v6, &h, pk.payOff, 0, 0) {
 		return e.drop(DropNoHeadroom)
 	}
