@@ -42,8 +42,12 @@ integration: build
 demo: deps build
 	@bash scripts/demo.sh
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./translate/... ./dtree/... ./dataplane/...
+# bench: Go micro-benchmarks (ns/packet, allocations) and the harness's
+# engine mode (results/engine.md); see results/README.md.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./translate/... ./dtree/... ./steering/... ./dataplane/...
+	@mkdir -p results
+	$(BIN)/flexcp-pktgen engine --duration 5s --connections 1000 --subflows 2 --mix 64:1,1432:3 --direction both --workers 1 --json results/engine.json --md results/engine.md
 
 bench-forward: deps build
 	@bash scripts/bench-forward.sh
