@@ -111,6 +111,13 @@ func New(cfg *config.Config, opt Options) (*Dataplane, error) {
 		opt.PublishInterval = DefaultPublishInterval
 	}
 	d := &Dataplane{cfg: cfg, opt: opt, log: opt.Logger}
+	if cfg.Proxy.Enabled && len(cfg.Lcores) > 1 {
+		// Each worker owns its own translator; until packets of a
+		// connection that land on another worker's queue are handed to
+		// their owner (DESIGN.md section 5), several workers would each
+		// see only part of a connection.
+		return nil, fmt.Errorf("dataplane: %d lcores with [proxy] enabled: translation runs on one worker until cross-worker handoff is implemented; set lcores to one CPU, or disable [proxy] to route on several", len(cfg.Lcores))
+	}
 	if err := checkInterfaces(cfg); err != nil {
 		return nil, err
 	}

@@ -181,6 +181,7 @@ func TestBadConfig(t *testing.T) {
 		{"bad role", `role = "core"`, `role = "kore"`, "role"},
 		{"unknown key", `idle = "adaptive"`, "idle = \"adaptive\"\nspeed = 5", "speed"},
 		{"bad prefix", `"198.18.3.1/24"`, `"198.18.3.1/33"`, "198.18.3.1/33"},
+		{"several workers with the translator", "lcores = [1]", "lcores = [0, 1]", "one worker"},
 		{"route to unknown port", "port = \"p3\"            # leave by p3 (may be omitted: inferred from via)", `port = "p9"`, "p9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
