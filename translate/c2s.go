@@ -100,6 +100,7 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 			e.store.ProxyTrim(c.pmap, uint64(da))
 		}
 		c.dataAckOK = true
+		c.heldTrim()
 	}
 	// RFC 8684 3.1: until the client sees a DSS from P it repeats
 	// MP_CAPABLE on its first data, implying DSN IDSN_C+1 at SSN 1.
@@ -222,8 +223,12 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 	}
 	c.winC = uint16(win)
 	e.ow.n = 0
-	if c.sackOK && int(pk.opts.NSACK) > 0 {
-		e.ow.sack(e.sackToServer(c, j, s))
+	if c.sackOK && (int(pk.opts.NSACK) > 0 || c.nheld > 0) {
+		n := 0
+		if int(pk.opts.NSACK) > 0 {
+			n = len(e.sackToServer(c, j, s))
+		}
+		e.ow.sack(e.blocks[:e.heldBlocks(c, n)]) // I24
 	}
 	h := hdrOut{src: &s0.caddr, dst: &s0.raddr, sport: s0.cport, dport: s0.rport, seq: seq, ack: ack,
 		flags: flags, win: uint16(win), opts: e.ow.pad()}
@@ -331,6 +336,15 @@ func (e *Engine) subflowAcked(now int64, c *conn, j int, s *subflow, ack uint32)
 		s.wnd += acked
 	}
 	if c.pmap.Valid() {
+		if c.holeOpen() {
+			// I24: the client holds these bytes; remember their data
+			// ranges for the SACK blocks to S.
+			k := e.store.ProxySACK(c.pmap, uint8(j), uint32(una), acked, e.hranges[:])
+			for i := 0; i < k; i++ {
+				d := header.DSN64(e.hranges[i].DSN)
+				c.heldAdd(d, d.Add(uint64(e.hranges[i].Len)))
+			}
+		}
 		e.store.ProxyTrimSubflow(c.pmap, uint8(j), ack)
 	}
 }

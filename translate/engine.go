@@ -49,6 +49,7 @@ type Engine struct {
 	csums    []csumSlot // mapping payload sums for DSS checksums, direct-mapped
 	csumMask uint32
 	ranges   [4]dtree.Range
+	hranges  [16]dtree.Range
 	blocks   [maxSACKBlocks][2]uint32
 }
 

@@ -155,6 +155,9 @@ func (e *Engine) pick(now int64, ci int32, c *conn) int {
 func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN64, L uint32) Verdict {
 	pieces := e.pieces[:1]
 	if !dsn.LessThan(c.s2cNxt) {
+		if c.s2cNxt.LessThan(dsn) && c.dataAckOK {
+			c.noteHole(dsn) // S's bytes [s2cNxt, dsn) never reached P (I24)
+		}
 		pieces[0] = dtree.Piece{DSN: uint64(dsn), Len: L, Sub: dtree.NoSubflow}
 	} else {
 		n := e.store.ProxyPieces(c.pmap, uint64(dsn), L, e.pieces[:])
@@ -499,6 +502,9 @@ func (e *Engine) ackForClient(p *Packet, ci int32, c *conn) Verdict {
 	pk := &e.pk
 	s0 := e.sub(ci, 0)
 	e.ow.n = 0
+	if c.sackOK {
+		e.ow.sack(e.blocks[:e.heldBlocks(c, 0)]) // I24
+	}
 	h := hdrOut{src: &s0.caddr, dst: &s0.raddr, sport: s0.cport, dport: s0.rport, seq: c.c2sSeq(c.c2sNxt),
 		ack: c.ackToS(c.dataAck), flags: header.TCPFlagAck, win: c.winC, opts: e.ow.pad()}
 	if !e.rewrite(p, c.v6, &h, pk.payOff+pk.payLen, 0, 0) {

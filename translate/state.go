@@ -27,6 +27,11 @@ const (
 	subClosed                      // FIN exchange done or reset; kept until the connection goes
 )
 
+// maxHeld is the number of S->C data ranges above DATA_ACK remembered
+// per connection for the SACK blocks P reports to S (I24); three fit
+// beside nothing else in 40 option bytes with room to spare.
+const maxHeld = 3
+
 // maxOOO is the number of out-of-order ranges remembered per subflow for
 // the "seen every byte below x" rule (I13).
 const maxOOO = 4
@@ -101,10 +106,17 @@ type conn struct {
 	s2cNxt    header.DSN64 // highest S->C DSN sent + 1
 	c2sFinDSN header.DSN64
 	s2cFinDSN header.DSN64
-	cmap      dtree.ClientMap
-	pmap      dtree.ProxyMap
-	lastSeen  int64
-	closedAt  int64
+	// S->C bytes P never saw (lost between S and P, DESIGN 3.4): while
+	// DATA_ACK is below holeEnd, the client's subflow acks of later bytes
+	// are remembered in held and reported to S as SACK blocks (I24).
+	hole     bool
+	holeEnd  header.DSN64
+	held     [maxHeld][2]header.DSN64
+	nheld    uint8
+	cmap     dtree.ClientMap
+	pmap     dtree.ProxyMap
+	lastSeen int64
+	closedAt int64
 }
 
 // c2sSeq is tcp_seq(DSN_c) = ISN_c + (DSN_c - IDSN_C) mod 2^32 (I1).
