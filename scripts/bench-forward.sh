@@ -2,7 +2,8 @@
 # bench-forward.sh - flexcp's plain routing throughput against its two
 # baselines, in one run on the standard topology (DESIGN.md section 7):
 #
-#   flexcp    flexcp routing on net_af_xdp vdevs (examples/netns.toml, idle=poll)
+#   flexcp    flexcp routing on net_af_xdp vdevs (examples/netns.toml; IDLE=adaptive
+#             by default, as the example runs; IDLE=poll spins like testpmd)
 #   testpmd   dpdk-testpmd io forwarding between the same AF_XDP vdevs (p1<->p3)
 #   kernel    Linux forwarding in fcp-p
 #
@@ -75,14 +76,14 @@ echo "| --- | --- | --- | --- |" | tee -a "$work/table"
 # 1. flexcp.
 bash scripts/netns.sh down >/dev/null 2>&1 || true
 bash scripts/netns.sh up >/dev/null
-sed 's/^idle = "adaptive"/idle = "poll"/' examples/netns.toml >"$work/flexcp.toml"
+sed "s/^idle = \"adaptive\"/idle = \"${IDLE:-adaptive}\"/" examples/netns.toml >"$work/flexcp.toml"
 ip netns exec fcp-p bin/flexcp --config "$work/flexcp.toml" >"$work/flexcp.log" 2>&1 &
 fpid=$!
 pids+=("$fpid")
 sleep 3
 start_iperf_server
 ip netns exec fcp-c ping -c 1 -W 3 198.18.3.2 >/dev/null
-measure "flexcp (AF_XDP, 1 worker)" "$fpid"
+measure "flexcp (AF_XDP, 1 worker, idle ${IDLE:-adaptive})" "$fpid"
 kill -TERM "$fpid"; wait "$fpid" || true
 
 # 2. dpdk-testpmd io forwarding on the same vdevs.
