@@ -119,10 +119,12 @@ func (w *Worker) publishCounters() {
 	for r, v := range e.JoinsRejected {
 		mc.JoinsRejected[r].Store(v)
 	}
-	mc.Translated[0][metrics.C2S].Segments.Store(e.SegmentsC2S)
-	mc.Translated[0][metrics.C2S].Bytes.Store(e.BytesC2S)
-	mc.Translated[0][metrics.S2C].Segments.Store(e.SegmentsS2C)
-	mc.Translated[0][metrics.S2C].Bytes.Store(e.BytesS2C)
+	for port := 0; port < min(metrics.MaxPorts, translate.MaxCountedPorts); port++ {
+		for d, dir := range [2]metrics.Direction{metrics.C2S, metrics.S2C} {
+			mc.Translated[port][dir].Segments.Store(e.PortSegments[d][port])
+			mc.Translated[port][dir].Bytes.Store(e.PortBytes[d][port])
+		}
+	}
 	mc.GeneratedACKs.Store(e.GeneratedAcks)
 	mc.SplitRetransmissions.Store(e.SplitRetransmits)
 	mc.Reinjections.Store(e.Reinjections)

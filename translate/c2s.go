@@ -156,6 +156,7 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 		}
 		e.cnt.SegmentsC2S++
 		e.cnt.BytesC2S += uint64(pk.payLen)
+		e.cnt.countPort(0, s.port, uint64(pk.payLen))
 	} else {
 		seq = c.c2sSeq(c.c2sNxt)
 		if fin {

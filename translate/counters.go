@@ -129,6 +129,9 @@ func (r FallbackReason) String() string {
 	return "unknown"
 }
 
+// MaxCountedPorts is the number of access port indices counted per port.
+const MaxCountedPorts = 16
+
 // Counters are the engine's statistics. They are plain integers written
 // only by the goroutine that owns the Engine; a reader on another
 // goroutine must receive a copy through the owner (Engine.Counters returns
@@ -147,6 +150,11 @@ type Counters struct {
 	BytesC2S    uint64 // payload bytes translated client to server
 	SegmentsS2C uint64 // segments translated server to client
 	BytesS2C    uint64 // payload bytes translated server to client
+	// PortSegments and PortBytes split the four counters above by the
+	// access port of the subflow (index 0 client to server, 1 server to
+	// client; ports beyond MaxCountedPorts are not split).
+	PortSegments [2][MaxCountedPorts]uint64
+	PortBytes    [2][MaxCountedPorts]uint64
 
 	GeneratedAcks     uint64 // pure ACKs created for other subflows (I14)
 	SplitRetransmits  uint64 // S retransmissions split over several mappings (I12)
@@ -162,4 +170,13 @@ type Counters struct {
 	Timeouts          uint64 // connections released by a timer
 
 	Drops [DropReasonCount]uint64
+}
+
+// countPort adds one segment of n payload bytes to direction d (0 client
+// to server, 1 server to client) of access port port.
+func (c *Counters) countPort(d int, port uint8, n uint64) {
+	if int(port) < MaxCountedPorts {
+		c.PortSegments[d][port]++
+		c.PortBytes[d][port] += n
+	}
 }

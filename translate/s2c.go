@@ -288,6 +288,7 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 	}
 	e.cnt.SegmentsS2C++
 	e.cnt.BytesS2C += uint64(L)
+	e.cnt.countPort(1, p.Port, uint64(L))
 	return Forward
 }
 

@@ -144,6 +144,9 @@ func (e *e2e) checkTwoSubflows(minBytesPerPath float64) {
 		if b < minBytesPerPath {
 			e.t.Errorf("access port %s carried %.0f bytes, want >= %.0f", port, b, minBytesPerPath)
 		}
+		if x := sum(m, "flexcp_translated_bytes_total", `port="`+port+`"`); x == 0 {
+			e.t.Errorf("no translated payload counted on access port %s", port)
+		}
 	}
 }
 
