@@ -171,10 +171,16 @@ type pkt struct {
 	urg    uint16
 	paySum uint16
 	opts   option.Options
+
+	tcp    header.TCP // the TCP segment, for finish
+	pseudo uint16     // pseudo-header sum, for finish
 }
 
-// parse decodes p into e.pk. It returns false when p is not a TCP packet
-// the engine can translate (the caller passes it).
+// parse decodes p's IP and TCP headers into e.pk. It returns false when p
+// is not a TCP packet the engine can translate (the caller passes it). The
+// options and the payload sum, the costly part, are left to finish, which
+// Process calls only for packets of a connection it tracks and for SYNs:
+// plain TCP routed through flexcp pays a header read and a table lookup.
 func (e *Engine) parse(p *Packet) bool {
 	pk := &e.pk
 	if p.Off < 0 || p.Len < header.IPv4MinimumSize || p.Off+p.Len > len(p.Buf) {
@@ -227,9 +233,16 @@ func (e *Engine) parse(p *Packet) bool {
 	pk.flags = t.Flags()
 	pk.win = t.Window()
 	pk.urg = t.UrgentPointer()
-	pk.paySum = t.PayloadSum(pseudo)
-	pk.opts.Parse(t.Options(), pk.flags, pk.payLen > 0)
+	pk.tcp, pk.pseudo = t, pseudo
 	return true
+}
+
+// finish completes e.pk after parse: the payload's one's-complement sum
+// and the options.
+func (e *Engine) finish() {
+	pk := &e.pk
+	pk.paySum = pk.tcp.PayloadSum(pk.pseudo)
+	pk.opts.Parse(pk.tcp.Options(), pk.flags, pk.payLen > 0)
 }
 
 // Process translates one packet; see Verdict. now is the caller's clock
@@ -244,6 +257,7 @@ func (e *Engine) Process(now int64, p *Packet) Verdict {
 		if !ok {
 			return Pass
 		}
+		e.finish()
 		c := &e.conns[ci]
 		c.lastSeen = now
 		return e.fromServer(now, p, ci, c)
@@ -251,6 +265,7 @@ func (e *Engine) Process(now int64, p *Packet) Verdict {
 	ci, j, ok := e.lookup(pk, Access)
 	if !ok {
 		if pk.flags&(header.TCPFlagSyn|header.TCPFlagAck|header.TCPFlagRst) == header.TCPFlagSyn {
+			e.finish()
 			if pk.opts.Present.Has(option.MPJoin) {
 				return e.joinSyn(now, p)
 			}
@@ -266,6 +281,7 @@ func (e *Engine) Process(now int64, p *Packet) Verdict {
 		}
 		return Pass
 	}
+	e.finish()
 	c := &e.conns[ci]
 	c.lastSeen = now
 	s := e.sub(ci, int(j))
