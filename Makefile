@@ -11,7 +11,7 @@ FUZZTIME  ?= 5s
 # Pure-Go packages: they must build and test without cgo (DESIGN.md 1).
 PURE_PKGS := ./translate/... ./dtree/... ./steering/... ./config/... ./metrics/... ./dataplane/fwd/... ./internal/...
 
-.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward lint fuzz clean
+.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward compare lint fuzz clean
 
 all: build
 
@@ -51,6 +51,11 @@ bench: build
 
 bench-forward: deps build
 	@bash scripts/bench-forward.sh
+
+# compare: flexcp vs kernel end-to-end MPTCP vs nginx/haproxy split proxies
+# (results/compare.md); SECS and RUNS override the defaults (10, 3).
+compare: deps build
+	@bash scripts/compare.sh
 
 fuzz:
 	@bash scripts/fuzz.sh $${FUZZTIME:-10m}

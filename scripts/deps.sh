@@ -18,6 +18,7 @@ pkgs=(
 	libdpdk-dev dpdk dpdk-dev   # libdpdk 22.11, PMDs, dpdk-testpmd
 	iproute2 iptables ethtool tcpdump iperf3 mptcpd procps psmisc
 	iputils-ping curl bc python3
+	nginx libnginx-mod-stream haproxy sockperf   # scripts/compare.sh: split proxies
 	${DEPS_EXTRA:-}
 )
 
@@ -30,6 +31,13 @@ for p in "${pkgs[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps: installing ${missing[*]}"
+	# nginx and haproxy (for `make compare`) would start system services
+	# on install; flexcp's scripts start what they need in namespaces.
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
