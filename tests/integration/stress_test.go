@@ -1,0 +1,81 @@
+//go:build integration && stress
+
+package integration
+
+// Stress cases that still stall intermittently (about one run in three on
+// the 2-core machine: one connection of 64, or the transfer after path 2
+// is cut, stops making progress until the 3-minute deadline). They run with
+// `make test-stress`, not in `make test`, until the stall is found; see the
+// README and the end-to-end issue.
+
+import (
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestE2EConcurrent: 64 concurrent connections, 16 MB each way.
+func TestE2EConcurrent(t *testing.T) {
+	e := newE2E(t, "198.18.3.2:5001")
+	ctx := withTimeout(t, 5*time.Minute)
+	const n, size = 64, 16 << 20
+	type pair struct{ c, s net.Conn }
+	pairs := make([]pair, n)
+	for i := range pairs {
+		c, s := e.connect(ctx, true)
+		pairs[i] = pair{c, s}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	snap := snapCounters(t, e.p)
+	start := time.Now()
+	for i := range pairs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, _, errs[i] = exchange(pairs[i].c, pairs[i].s, uint64(100+i), size, size)
+			pairs[i].c.Close()
+			pairs[i].s.Close()
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("connection %d: %v", i, err)
+		}
+	}
+	t.Logf("%d connections x %d MB each way in %.1fs", n, size>>20, time.Since(start).Seconds())
+	logDelta(t, e.p, snap)
+	waitMetric(t, e.p, "flexcp_connections_opened_total", n)
+	e.checkTwoSubflows(1 << 20)
+	e.waitIdle()
+}
+
+// TestE2EPathDown: path 2 stops carrying packets mid-transfer; the
+// transfer completes over path 1, byte-exact.
+func TestE2EPathDown(t *testing.T) {
+	for _, dir := range []string{"up", "down"} {
+		t.Run(dir, func(t *testing.T) {
+			e := newE2E(t, "198.18.3.2:5001")
+			ctx := withTimeout(t, 3*time.Minute)
+			client, server := e.connect(ctx, true)
+			up, down := int64(96<<20), int64(0)
+			if dir == "down" {
+				up, down = 0, 96<<20
+			}
+			cut := time.AfterFunc(700*time.Millisecond, func() {
+				nsTry("fcp-c", "iptables", "-I", "OUTPUT", "-o", "c2", "-j", "DROP")
+				nsTry("fcp-c", "iptables", "-I", "INPUT", "-i", "c2", "-j", "DROP")
+			})
+			defer cut.Stop()
+			_, _, err := exchange(client, server, 31, up, down)
+			client.Close()
+			server.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.checkTwoSubflows(1 << 10)
+		})
+	}
+}
