@@ -95,7 +95,7 @@ echo "== the client's MPTCP counters (nstat in fcp-c)"
 ip netns exec fcp-c nstat -a 2>/dev/null | awk '/MPTcpExt(MPCapableSYNTX|MPCapableSYNACKRX|MPCapableFallbackSYNACK|MPJoinSynAckRx|MPJoinAckRx|MPJoinSynTx|MPFallbackTokenInit|DSSNoMatchTCP)/ {printf "   %-32s %s\n", $1, $2}'
 
 echo "== flexcp's counters"
-printf "   connections opened %s, fallback %s, active %s\n" "$(total flexcp_connections_opened_total)" "$(total flexcp_connections_fallback_total)" "$(total flexcp_connections_active)"
+printf "   connections opened %s, fallback %s, in table %s (closed ones stay for [proxy] linger)\n" "$(total flexcp_connections_opened_total)" "$(total flexcp_connections_fallback_total)" "$(total flexcp_connections_active)"
 printf "   subflows opened %s, joins accepted %s, rejected %s\n" "$(total flexcp_subflows_opened_total)" "$(total flexcp_joins_accepted_total)" "$(total flexcp_joins_rejected_total)"
 printf "   translated segments c2s %s, s2c %s\n" "$(total flexcp_translated_segments_total 'direction="c2s"')" "$(total flexcp_translated_segments_total 'direction="s2c"')"
 for p in p1 p2 p3; do
