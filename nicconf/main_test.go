@@ -11,11 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ealErr is why EAL could not start (not root, no DPDK); tests that need
-// real ports skip with it. EAL starts once per process, so TestMain does
-// it for every test.
-var ealErr error
-
 func testEALArgs() []string {
 	cpu := 0
 	var set unix.CPUSet
@@ -39,11 +34,10 @@ func testEALArgs() []string {
 	}
 }
 
+// TestMain starts EAL once for every test (EAL starts once per process);
+// like dataplane/dpdk's tests, these need root and DPDK, which `make test`
+// provides, and fail rather than skip without them.
 func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		ealErr = fmt.Errorf("EAL needs root")
-		os.Exit(m.Run())
-	}
 	if _, err := dpdk.Init(testEALArgs()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -61,18 +55,4 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
-}
-
-// needEAL fails t when EAL is not running as root (CI runs as root with
-// DPDK installed, so a failed EAL there is a real failure); for a non-root
-// developer it skips, since DPDK cannot start without privileges.
-func needEAL(t testing.TB) {
-	t.Helper()
-	if ealErr == nil {
-		return
-	}
-	if os.Geteuid() == 0 {
-		t.Fatalf("DPDK EAL failed to start as root: %v", ealErr)
-	}
-	t.Skipf("DPDK EAL needs root: %v", ealErr)
 }
