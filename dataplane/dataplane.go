@@ -30,9 +30,6 @@ const (
 
 // Options are settings that do not come from the config file.
 type Options struct {
-	// EALArgs, when not nil, replace the config's eal list (the command
-	// line's arguments before "--").
-	EALArgs []string
 	// Logger receives start-up and shutdown messages; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -69,31 +66,6 @@ type Dataplane struct {
 	wg      sync.WaitGroup
 }
 
-// ealArgs builds the EAL argument list: the program name, the config's (or
-// the command line's) arguments, and a --vdev or -a for each port whose
-// device the arguments do not already name.
-func ealArgs(cfg *config.Config, override []string) []string {
-	args := []string{"flexcp"}
-	base := cfg.EAL
-	if override != nil {
-		base = override
-	}
-	args = append(args, base...)
-	joined := strings.Join(base, " ")
-	for i := range cfg.Ports {
-		p := &cfg.Ports[i]
-		if strings.Contains(joined, p.Device) {
-			continue
-		}
-		if p.IsPCI() {
-			args = append(args, "-a", p.Device)
-		} else {
-			args = append(args, "--vdev", p.Device)
-		}
-	}
-	return args
-}
-
 // New initialises the EAL and brings up the mempool, ports and workers of
 // cfg. It fails with a message that names what to change. Call Close when
 // done, also after an error from Run.
@@ -122,12 +94,12 @@ func New(cfg *config.Config, opt Options) (*Dataplane, error) {
 		return nil, err
 	}
 	need := cfg.HugepageBytes()
-	if !ealNoHuge(cfg, opt.EALArgs) {
+	if cfg.NeedsHugepages() {
 		if err := config.CheckHugepages(need); err != nil {
 			return nil, err
 		}
 	}
-	args := ealArgs(cfg, opt.EALArgs)
+	args := append([]string{"flexcp"}, cfg.EALArgs()...)
 	d.log.Debug("EAL init", "args", strings.Join(args, " "))
 	if _, err := dpdk.Init(args); err != nil {
 		return nil, fmt.Errorf("dataplane: EAL init (%s): %w; check the eal list in the config and that no other DPDK process holds the devices", strings.Join(args[1:], " "), err)
@@ -155,20 +127,6 @@ func checkInterfaces(cfg *config.Config) error {
 		}
 	}
 	return nil
-}
-
-// ealNoHuge reports whether the EAL args ask for no hugepages.
-func ealNoHuge(cfg *config.Config, override []string) bool {
-	args := cfg.EAL
-	if override != nil {
-		args = override
-	}
-	for _, a := range args {
-		if a == "--no-huge" {
-			return true
-		}
-	}
-	return false
 }
 
 // setup creates the mempool, ports, forwarding table and workers.

@@ -33,18 +33,8 @@ func main() {
 	}
 }
 
-// splitEAL separates EAL arguments (before "--") from flexcp's own.
-func splitEAL(args []string) (eal, own []string) {
-	for i, a := range args {
-		if a == "--" {
-			return args[:i:i], args[i+1:]
-		}
-	}
-	return nil, args
-}
-
 func run(args []string) error {
-	eal, own := splitEAL(args)
+	eal, own := config.SplitArgs(args)
 	fs := flag.NewFlagSet("flexcp", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "TOML configuration `file` (required)")
 	check := fs.Bool("check", false, "load and validate the config, print a summary, and exit")
@@ -61,6 +51,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.SetEAL(eal); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	slog.SetDefault(log)
 	if *check {
@@ -68,7 +61,7 @@ func run(args []string) error {
 		return nil
 	}
 
-	dp, err := dataplane.New(cfg, dataplane.Options{EALArgs: eal, Logger: log})
+	dp, err := dataplane.New(cfg, dataplane.Options{Logger: log})
 	if err != nil {
 		return err
 	}
