@@ -12,6 +12,13 @@
 # Usage: scripts/netns.sh up|down|status
 #
 # Environment:
+#   NETNS_PREFIX=fcp        name the namespaces PREFIX-c, PREFIX-p, PREFIX-s
+#                           (default fcp), so that several copies of the
+#                           topology can exist side by side (one per test
+#                           run; the integration tests read FCP_NETNS_PREFIX
+#                           and pass it here). Interface names and addresses
+#                           are the same in every copy: they live inside the
+#                           namespaces.
 #   NETNS_QUEUES=N          create the veths with N rx and N tx queues
 #                           (default 1). Changing N needs `down` first.
 #   NETNS_KERNEL_FORWARD=1  enable IPv4/IPv6 forwarding in fcp-p, so the
@@ -33,7 +40,9 @@
 # Requires root, iproute2 (ip, with `ip mptcp`) and ethtool.
 set -euo pipefail
 
-readonly NS_C=fcp-c NS_P=fcp-p NS_S=fcp-s
+NETNS_PREFIX=${NETNS_PREFIX:-fcp}
+[[ $NETNS_PREFIX =~ ^[a-z][a-z0-9]{0,7}$ ]] || { echo "netns.sh: NETNS_PREFIX must be 1-8 lowercase letters/digits, got '$NETNS_PREFIX'" >&2; exit 1; }
+readonly NS_C=$NETNS_PREFIX-c NS_P=$NETNS_PREFIX-p NS_S=$NETNS_PREFIX-s
 readonly ALL_NS=("$NS_C" "$NS_P" "$NS_S")
 # Policy-routing table for path 2 in fcp-c.
 readonly PATH2_TABLE=102

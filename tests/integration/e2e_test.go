@@ -57,7 +57,7 @@ func proxyConfig(t testing.TB, overrides ...string) string {
 // clientCounters reads the client namespace's MPTCP MIB (nstat -a, absolute).
 func clientCounters(t testing.TB) map[string]int64 {
 	t.Helper()
-	out := nsRun(t, "fcp-c", "nstat", "-a", "-z", "-s")
+	out := nsRun(t, nsC, "nstat", "-a", "-z", "-s")
 	m := make(map[string]int64)
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
@@ -229,7 +229,7 @@ func TestE2EPlainTCP(t *testing.T) {
 // TestE2EChecksum: a client with net.mptcp.checksum_enabled=1.
 func TestE2EChecksum(t *testing.T) {
 	e := newE2E(t, "198.18.3.2:5001")
-	nsRun(t, "fcp-c", "sysctl", "-qw", "net.mptcp.checksum_enabled=1")
+	nsRun(t, nsC, "sysctl", "-qw", "net.mptcp.checksum_enabled=1")
 	ctx := withTimeout(t, 3*time.Minute)
 	e.run1(ctx, 21, 32<<20, 32<<20)
 	if n := e.mibDelta("MPTcpExtDataCsumErr"); n != 0 {
@@ -243,7 +243,7 @@ func TestE2EChecksum(t *testing.T) {
 func TestE2ELoss(t *testing.T) {
 	e := newE2E(t, "198.18.3.2:5001")
 	for _, chain := range [][]string{{"OUTPUT", "-o"}, {"INPUT", "-i"}} {
-		nsRun(t, "fcp-c", "iptables", "-A", chain[0], chain[1], "c2", "-m", "statistic", "--mode", "random", "--probability", "0.01", "-j", "DROP")
+		nsRun(t, nsC, "iptables", "-A", chain[0], chain[1], "c2", "-m", "statistic", "--mode", "random", "--probability", "0.01", "-j", "DROP")
 	}
 	ctx := withTimeout(t, 3*time.Minute)
 	e.run1(ctx, 41, 64<<20, 64<<20)
@@ -257,8 +257,8 @@ func TestE2ELoss(t *testing.T) {
 func TestE2ERateLimited(t *testing.T) {
 	e := newE2E(t, "198.18.3.2:5001")
 	for dev, rate := range map[string]string{"c1": "200mbit", "c2": "50mbit"} {
-		nsRun(t, "fcp-c", "tc", "qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "10")
-		nsRun(t, "fcp-c", "tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", rate, "ceil", rate)
+		nsRun(t, nsC, "tc", "qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "10")
+		nsRun(t, nsC, "tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", rate, "ceil", rate)
 	}
 	ctx := withTimeout(t, 3*time.Minute)
 	const size = 40 << 20
@@ -437,7 +437,7 @@ type counterSnap struct {
 }
 
 func snapCounters(t testing.TB, p *proxy) counterSnap {
-	return counterSnap{c: nstatAll(t, "fcp-c"), s: nstatAll(t, "fcp-s"), p: p.mustScrape(t)}
+	return counterSnap{c: nstatAll(t, nsC), s: nstatAll(t, nsS), p: p.mustScrape(t)}
 }
 
 // logDelta logs the counters that changed since a (MPTCP, TCP retransmission

@@ -32,7 +32,7 @@ func pingThrough(t *testing.T, dst, src string, count int) {
 		args = append(args, "-I", src)
 	}
 	args = append(args, dst)
-	out, err := nsTry("fcp-c", args...)
+	out, err := nsTry(nsC, args...)
 	if err != nil || !strings.Contains(out, fmt.Sprintf("%d received", count)) {
 		t.Fatalf("ping %s from %q: %v\n%s", dst, src, err, out)
 	}
@@ -54,7 +54,7 @@ type iperf3Result struct {
 func iperf3(t *testing.T, args ...string) iperf3Result {
 	t.Helper()
 	full := append([]string{"iperf3", "-J", "--connect-timeout", "3000"}, args...)
-	out, _ := nsTry("fcp-c", full...)
+	out, _ := nsTry(nsC, full...)
 	var r iperf3Result
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("iperf3 %v: bad JSON: %v\n%s", args, err, out)
@@ -103,7 +103,7 @@ func waitMetric(t *testing.T, p *proxy, name string, want float64, labels ...str
 func TestForwardIperf3(t *testing.T) {
 	topology(t)
 	p := startProxy(t, exampleConfig(t, "netns.toml"))
-	startServer(t, "fcp-s", "iperf3", "-s", "-B", "198.18.3.2")
+	startServer(t, nsS, "iperf3", "-s", "-B", "198.18.3.2")
 	time.Sleep(300 * time.Millisecond)
 
 	var moved float64
@@ -146,7 +146,7 @@ func TestForwardIperf3(t *testing.T) {
 func TestForwardAFPacket(t *testing.T) {
 	topology(t)
 	startProxy(t, exampleConfig(t, "netns-afpacket.toml"))
-	startServer(t, "fcp-s", "iperf3", "-s", "-B", "198.18.3.2")
+	startServer(t, nsS, "iperf3", "-s", "-B", "198.18.3.2")
 	time.Sleep(300 * time.Millisecond)
 	pingThrough(t, "198.18.3.2", "", 3)
 	pingThrough(t, "2001:db8:3::2", "2001:db8:2::2", 3)

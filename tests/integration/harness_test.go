@@ -35,6 +35,22 @@ var repoRoot = func() string {
 // flexcpBin is the binary `make build` produces.
 var flexcpBin = filepath.Join(repoRoot, "bin", "flexcp")
 
+// The namespaces of the topology: PREFIX-c, PREFIX-p, PREFIX-s, with PREFIX
+// from FCP_NETNS_PREFIX (default "fcp", the names of DESIGN.md section 7).
+// A different prefix lets a second test run use its own copy of the
+// topology while another one runs (scripts/netns.sh, NETNS_PREFIX).
+var (
+	nsPrefix      = envOr("FCP_NETNS_PREFIX", "fcp")
+	nsC, nsP, nsS = nsPrefix + "-c", nsPrefix + "-p", nsPrefix + "-s"
+)
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
 // run runs a command and fails the test with its output if it fails.
 func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
@@ -62,6 +78,7 @@ func nsTry(ns string, args ...string) (string, error) {
 func topology(t testing.TB, env ...string) {
 	t.Helper()
 	script := filepath.Join(repoRoot, "scripts", "netns.sh")
+	env = append(env, "NETNS_PREFIX="+nsPrefix)
 	down := func() {
 		cmd := exec.Command("bash", script, "down")
 		cmd.Env = append(os.Environ(), env...)
@@ -105,7 +122,7 @@ func startProxy(t testing.TB, config string, extraArgs ...string) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"netns", "exec", "fcp-p", flexcpBin, "--config", cfg}, extraArgs...)
+	args := append([]string{"netns", "exec", nsP, flexcpBin, "--config", cfg}, extraArgs...)
 	p.cmd = exec.Command("ip", args...)
 	p.cmd.Stdout = logf
 	p.cmd.Stderr = p.cmd.Stdout
@@ -192,7 +209,7 @@ func (p *proxy) scrape() (map[string]float64, error) {
 	// http.Client would dial from another goroutine (and thread), so dial
 	// here and speak HTTP/1.0 on the connection.
 	var conn net.Conn
-	err := inNetns("fcp-p", func() error {
+	err := inNetns(nsP, func() error {
 		var err error
 		conn, err = net.DialTimeout("tcp", p.metrics, 2*time.Second)
 		return err

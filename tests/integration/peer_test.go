@@ -23,7 +23,7 @@ import (
 // with IPPROTO_MPTCP.
 func dialMPTCP(ctx context.Context, src, dst string) (net.Conn, error) {
 	var c net.Conn
-	err := inNetns("fcp-c", func() error {
+	err := inNetns(nsC, func() error {
 		d := &net.Dialer{Timeout: 10 * time.Second}
 		d.SetMultipathTCP(true)
 		if src != "" {
@@ -39,7 +39,7 @@ func dialMPTCP(ctx context.Context, src, dst string) (net.Conn, error) {
 // dialTCP connects from fcp-c with plain TCP.
 func dialTCP(ctx context.Context, dst string) (net.Conn, error) {
 	var c net.Conn
-	err := inNetns("fcp-c", func() error {
+	err := inNetns(nsC, func() error {
 		d := &net.Dialer{Timeout: 10 * time.Second}
 		d.SetMultipathTCP(false)
 		var err error
@@ -53,7 +53,7 @@ func dialTCP(ctx context.Context, dst string) (net.Conn, error) {
 // MPTCP).
 func listenTCP(addr string) (net.Listener, error) {
 	var ln net.Listener
-	err := inNetns("fcp-s", func() error {
+	err := inNetns(nsS, func() error {
 		lc := net.ListenConfig{}
 		lc.SetMultipathTCP(false)
 		var err error

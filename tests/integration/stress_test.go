@@ -65,8 +65,8 @@ func TestE2EPathDown(t *testing.T) {
 				up, down = 0, 96<<20
 			}
 			cut := time.AfterFunc(700*time.Millisecond, func() {
-				nsTry("fcp-c", "iptables", "-I", "OUTPUT", "-o", "c2", "-j", "DROP")
-				nsTry("fcp-c", "iptables", "-I", "INPUT", "-i", "c2", "-j", "DROP")
+				nsTry(nsC, "iptables", "-I", "OUTPUT", "-o", "c2", "-j", "DROP")
+				nsTry(nsC, "iptables", "-I", "INPUT", "-i", "c2", "-j", "DROP")
 			})
 			defer cut.Stop()
 			_, _, err := exchange(client, server, 31, up, down)
