@@ -205,7 +205,7 @@ func (e *Engine) parse(p *Packet) bool {
 		if !t.IsValid() {
 			return false
 		}
-		pseudo = ip.PseudoHeaderSum()
+		pseudo = header.Fold(pseudoSum(false, &pk.src, &pk.dst, len(t)))
 	case 6:
 		ip := header.IPv6(b)
 		if !ip.IsValid() || !ip.IsDirectTCP() {
@@ -219,7 +219,7 @@ func (e *Engine) parse(p *Packet) bool {
 		if !t.IsValid() {
 			return false
 		}
-		pseudo = ip.PseudoHeaderSum()
+		pseudo = header.Fold(pseudoSum(true, &pk.src, &pk.dst, len(t)))
 	default:
 		return false
 	}
@@ -499,10 +499,13 @@ func (e *Engine) build(q *Packet, v6 bool, h *hdrOut, payload []byte) {
 
 // writeHeaders fills b's IP fields that change and its whole TCP header,
 // then both checksums (I9). fresh initialises the IP header's other
-// fields too.
+// fields too. The TCP checksum is summed from the values written (not
+// read back) plus the options and paySum; the IPv4 header checksum of a
+// rewritten packet is updated incrementally (RFC 1624) for the fields
+// that change (total length, addresses), so a corrupted input header is
+// not laundered.
 func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh bool) {
 	var t header.TCP
-	var pseudo uint16
 	if v6 {
 		ip := header.IPv6(b)
 		if fresh {
@@ -515,7 +518,6 @@ func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh
 		ip.SetSourceAddress(*h.src)
 		ip.SetDestinationAddress(*h.dst)
 		t = header.TCP(b[header.IPv6MinimumSize:])
-		pseudo = ip.PseudoHeaderSum()
 	} else {
 		ip := header.IPv4(b)
 		if fresh {
@@ -524,27 +526,64 @@ func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh
 			ip.SetFlagsFragmentOffset(header.IPv4FlagDontFragment)
 			ip.SetTTL(64)
 			ip.SetProtocol(header.IPv4ProtocolTCP)
+			ip.SetTotalLength(uint16(len(b)))
+			ip.SetSourceAddress([4]byte(h.src[:4]))
+			ip.SetDestinationAddress([4]byte(h.dst[:4]))
+			ip.SetChecksum(0)
+			ip.SetChecksum(ip.CalculateChecksum())
+		} else {
+			old := ipv4VarSum(b[header.IPv4TotalLengthOffset:], b[header.IPv4SourceOffset:])
+			ip.SetTotalLength(uint16(len(b)))
+			ip.SetSourceAddress([4]byte(h.src[:4]))
+			ip.SetDestinationAddress([4]byte(h.dst[:4]))
+			nw := ipv4VarSum(b[header.IPv4TotalLengthOffset:], b[header.IPv4SourceOffset:])
+			ip.SetChecksum(header.UpdateChecksumSum(ip.Checksum(), old, nw))
 		}
-		ip.SetTotalLength(uint16(len(b)))
-		ip.SetSourceAddress([4]byte(h.src[:4]))
-		ip.SetDestinationAddress([4]byte(h.dst[:4]))
-		ip.SetChecksum(0)
-		ip.SetChecksum(ip.CalculateChecksum())
 		t = header.TCP(b[header.IPv4MinimumSize:])
-		pseudo = ip.PseudoHeaderSum()
 	}
+	hl := header.TCPMinimumSize + len(h.opts)
+	doff := byte(hl/4) << 4
 	t.SetSourcePort(h.sport)
 	t.SetDestinationPort(h.dport)
 	t.SetSeq(h.seq)
 	t.SetAck(h.ack)
-	t[header.TCPDataOffsetOffset] = byte((header.TCPMinimumSize+len(h.opts))/4) << 4
+	t[header.TCPDataOffsetOffset] = doff
 	t.SetFlags(h.flags)
 	t.SetWindow(h.win)
-	t.SetChecksum(0)
 	t.SetUrgentPointer(0)
 	copy(t[header.TCPMinimumSize:], h.opts)
-	hdr := t[:header.TCPMinimumSize+len(h.opts)]
-	t.SetChecksum(^header.OnesSum(hdr, header.Combine(pseudo, paySum)))
+	// RFC 9293 3.1: pseudo-header, TCP header (checksum field zero),
+	// payload. 32-bit words summed in 64 bits fold to the same sum.
+	sum := pseudoSum(v6, h.src, h.dst, len(t)) +
+		uint64(h.sport) + uint64(h.dport) + uint64(h.seq) + uint64(h.ack) +
+		uint64(doff)<<8 + uint64(h.flags) + uint64(h.win) + uint64(paySum)
+	if len(h.opts) > 0 {
+		sum += uint64(header.OnesSum(h.opts, 0))
+	}
+	t.SetChecksum(^header.Fold(sum))
+}
+
+// pseudoSum returns the unfolded one's-complement sum of the TCP
+// pseudo-header (RFC 9293 3.1 for IPv4, RFC 8200 8.1 for IPv6) for
+// addresses held in src and dst (the first 4 bytes for IPv4) and a TCP
+// length.
+func pseudoSum(v6 bool, src, dst *[16]byte, tcpLen int) uint64 {
+	s := uint64(header.IPv4ProtocolTCP) + uint64(tcpLen)
+	if !v6 {
+		return s + uint64(binary.BigEndian.Uint32(src[:4])) + uint64(binary.BigEndian.Uint32(dst[:4]))
+	}
+	return s + uint64(binary.BigEndian.Uint32(src[0:4])) + uint64(binary.BigEndian.Uint32(src[4:8])) +
+		uint64(binary.BigEndian.Uint32(src[8:12])) + uint64(binary.BigEndian.Uint32(src[12:16])) +
+		uint64(binary.BigEndian.Uint32(dst[0:4])) + uint64(binary.BigEndian.Uint32(dst[4:8])) +
+		uint64(binary.BigEndian.Uint32(dst[8:12])) + uint64(binary.BigEndian.Uint32(dst[12:16]))
+}
+
+// ipv4VarSum is the one's-complement sum of the IPv4 header fields the
+// engine rewrites: the total length (tl, at its offset) and both
+// addresses (addrs, at the source address offset).
+func ipv4VarSum(tl, addrs []byte) uint16 {
+	return header.Fold(uint64(binary.BigEndian.Uint16(tl)) + uint64(binary.BigEndian.Uint32(addrs)) +
+		uint64(binary.BigEndian.Uint32(addrs[4:])))
 }
 
 // addr returns the netip form of a 4- or 16-byte address held in a.

@@ -45,9 +45,12 @@ func OnesSum(b []byte, initial uint16) uint16 {
 // Fold folds a 64-bit accumulator of 16-bit words into a 16-bit
 // one's-complement sum (end-around carry).
 func Fold(s uint64) uint16 {
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
+	// Branch-free end-around carry: 64 -> 33 -> 17 -> 16 bits (+1 carry)
+	// -> 16 bits.
+	s = s>>32 + s&0xffffffff
+	s = s>>16 + s&0xffff
+	s = s>>16 + s&0xffff
+	s = s>>16 + s&0xffff
 	return uint16(s)
 }
 
@@ -102,7 +105,13 @@ func UpdateChecksumBytes(csum uint16, old, new []byte) uint16 {
 // RFC 793 section 3.1; 16 each for IPv6, RFC 8200 section 8.1), the
 // protocol number and the upper-layer length.
 func PseudoHeaderSum(src, dst []byte, proto uint8, length uint32) uint16 {
-	s := uint64(OnesSum(src, 0)) + uint64(OnesSum(dst, 0))
-	s += uint64(proto) + uint64(length>>16) + uint64(length&0xffff)
+	s := uint64(proto) + uint64(length)
+	if len(src) == 4 && len(dst) == 4 {
+		// 32-bit words summed in 64 bits fold to the same 16-bit sum
+		// (2^16 = 1 mod 2^16-1).
+		s += uint64(binary.BigEndian.Uint32(src)) + uint64(binary.BigEndian.Uint32(dst))
+		return Fold(s)
+	}
+	s += uint64(OnesSum(src, 0)) + uint64(OnesSum(dst, 0))
 	return Fold(s)
 }
