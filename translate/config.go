@@ -18,6 +18,13 @@ type Config struct {
 	// MaxSubflows bounds the subflows of a connection, subflow 0 included
 	// (at most 8). Default 4.
 	MaxSubflows int
+	// JoinSubflows bounds the join subflows (every subflow but subflow 0)
+	// alive at once over all connections of the engine: they take slots
+	// from one slab of this size instead of MaxSubflows-1 slots reserved
+	// in every connection. When the slab is empty a join is refused with
+	// an RST (JoinTableFull). Default MaxConnections (one join per
+	// connection on average), at most MaxConnections*(MaxSubflows-1).
+	JoinSubflows int
 	// MappingRecords sizes the mapping store (package dtree): 16-byte
 	// records per connection on average, shared by all connections of the
 	// engine (a busy connection takes more, an idle one 4). An S->C
@@ -104,6 +111,9 @@ func (c *Config) fill() error {
 	if c.MappingRecords == 0 {
 		c.MappingRecords = d.MappingRecords
 	}
+	if c.JoinSubflows == 0 && c.MaxSubflows >= 1 {
+		c.JoinSubflows = min(c.MaxConnections, c.MaxConnections*(c.MaxSubflows-1))
+	}
 	if c.SynTimeout == 0 {
 		c.SynTimeout = d.SynTimeout
 	}
@@ -136,6 +146,8 @@ func (c *Config) fill() error {
 		return fmt.Errorf("translate: max connections %d: want 1..%d", c.MaxConnections, 1<<24)
 	case c.MaxSubflows < 1 || c.MaxSubflows > maxSubflowsLimit:
 		return fmt.Errorf("translate: max subflows %d: want 1..%d", c.MaxSubflows, maxSubflowsLimit)
+	case c.JoinSubflows < 0 || c.JoinSubflows > c.MaxConnections*(c.MaxSubflows-1):
+		return fmt.Errorf("translate: join subflows %d: want 0..%d (max connections x (max subflows - 1))", c.JoinSubflows, c.MaxConnections*(c.MaxSubflows-1))
 	case c.MappingRecords < 4 || c.MappingRecords > 1<<16:
 		return fmt.Errorf("translate: mapping records %d per connection: want 4..%d", c.MappingRecords, 1<<16)
 	case c.MaxConnections*c.MappingRecords > 1<<28:

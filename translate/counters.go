@@ -71,7 +71,8 @@ const (
 	JoinNotEstablished
 	// JoinTooManySubflows: the connection already has Config.MaxSubflows.
 	JoinTooManySubflows
-	// JoinTableFull: the connection table had no slot for the subflow.
+	// JoinTableFull: the flow table or the join-subflow slab
+	// (Config.JoinSubflows) had no slot for the subflow.
 	JoinTableFull
 	// JoinTimeout: the third ACK did not arrive within Config.JoinTimeout.
 	JoinTimeout

@@ -25,10 +25,15 @@ type Engine struct {
 	rng    *rand.ChaCha8
 	seed   uint64
 
-	conns  []conn
-	subs   []subflow // conn i's subflow j at i*maxSub+j
-	free   []int32   // stack of free connection slots
-	maxSub int
+	conns []conn
+	// subs is the subflow slab: [0] a zero subflow standing for every
+	// subflow id without a slot (never written), [1+i] subflow 0 of
+	// connection i, then Config.JoinSubflows slots for join subflows
+	// (conn.subIdx names them).
+	subs     []subflow
+	joinFree []int32 // stack of free join slots in subs
+	free     []int32 // stack of free connection slots
+	maxSub   int
 	flows  table // 4-tuple + side -> (conn, subflow or core)
 	tokens table // token_P -> conn
 	wheel  wheel
@@ -82,10 +87,12 @@ func New(cfg Config, alloc Allocator) (*Engine, error) {
 		rng:     rand.NewChaCha8(seed),
 		seed:    binary.LittleEndian.Uint64(seed[:8]),
 		conns:   make([]conn, cfg.MaxConnections),
-		subs:    make([]subflow, cfg.MaxConnections*cfg.MaxSubflows),
-		free:    make([]int32, cfg.MaxConnections),
-		maxSub:  cfg.MaxSubflows,
-		flows:   newTable(cfg.MaxConnections * (cfg.MaxSubflows + 1)),
+		subs:     make([]subflow, 1+cfg.MaxConnections+cfg.JoinSubflows),
+		joinFree: make([]int32, cfg.JoinSubflows),
+		free:     make([]int32, cfg.MaxConnections),
+		maxSub:   cfg.MaxSubflows,
+		// A core key and a subflow-0 key per connection, one per join.
+		flows:   newTable(2*cfg.MaxConnections + cfg.JoinSubflows),
 		tokens:  newTable(cfg.MaxConnections),
 		wheel:   newWheel(cfg.MaxConnections),
 		store:   store,
@@ -93,6 +100,9 @@ func New(cfg Config, alloc Allocator) (*Engine, error) {
 	}
 	for i := range e.free {
 		e.free[i] = int32(cfg.MaxConnections - 1 - i)
+	}
+	for i := range e.joinFree {
+		e.joinFree[i] = int32(len(e.subs) - 1 - i)
 	}
 	// Room for every S->C mapping the slab can hold (two records each),
 	// so live sums are evicted only when a set overflows.
@@ -146,7 +156,39 @@ func (e *Engine) ProcessBurst(now int64, pkts []Packet, out []Verdict) {
 	}
 }
 
-func (e *Engine) sub(ci int32, j int) *subflow { return &e.subs[int(ci)*e.maxSub+j] }
+// sub returns subflow j of connection ci. A join subflow id without a
+// slot yields the shared zero subflow (state subFree), which callers only
+// read: a subflow is written only once its state says it is in use.
+func (e *Engine) sub(ci int32, j int) *subflow {
+	if j == 0 {
+		return &e.subs[1+int(ci)]
+	}
+	return &e.subs[e.conns[ci].subIdx[j-1]]
+}
+
+// takeJoinSlot gives join subflow j of connection ci a zeroed slot from
+// the slab; it reports false when the slab is empty.
+func (e *Engine) takeJoinSlot(ci int32, j int) bool {
+	n := len(e.joinFree)
+	if n == 0 {
+		return false
+	}
+	x := e.joinFree[n-1]
+	e.joinFree = e.joinFree[:n-1]
+	e.subs[x] = subflow{}
+	e.conns[ci].subIdx[j-1] = x
+	return true
+}
+
+// putJoinSlot returns the slot of join subflow j of connection ci.
+func (e *Engine) putJoinSlot(ci int32, j int) {
+	c := &e.conns[ci]
+	if x := c.subIdx[j-1]; x != 0 {
+		e.subs[x] = subflow{}
+		e.joinFree = append(e.joinFree, x)
+		c.subIdx[j-1] = 0
+	}
+}
 
 func (e *Engine) drop(r DropReason) Verdict {
 	e.cnt.Drops[r]++
@@ -363,9 +405,7 @@ func (e *Engine) newConn() int32 {
 	ci := e.free[n-1]
 	e.free = e.free[:n-1]
 	e.conns[ci] = conn{}
-	for j := 0; j < e.maxSub; j++ {
-		*e.sub(ci, j) = subflow{}
-	}
+	*e.sub(ci, 0) = subflow{}
 	e.nconn++
 	return ci
 }
@@ -385,6 +425,9 @@ func (e *Engine) release(ci int32) {
 		s.state = subFree
 		e.nsub--
 		e.cnt.SubflowClosed++
+	}
+	for j := 1; j < int(c.nsub); j++ {
+		e.putJoinSlot(ci, j)
 	}
 	s0 := e.sub(ci, 0)
 	e.flows.remove(e.coreHash(s0), uint32(ci)<<4|kindCore)
@@ -420,6 +463,7 @@ func (e *Engine) closeSub(ci int32, j int) {
 			e.store.ClientDrop(c.cmap, uint8(j))
 		}
 		s.state = subFree
+		e.putJoinSlot(ci, j)
 		e.nsub--
 		e.cnt.SubflowClosed++
 		return

@@ -95,5 +95,6 @@ func fuzzOne(t *testing.T, data []byte) {
 		if e.ActiveConnections() != 0 || e.Tokens() != 0 {
 			t.Fatalf("I21: state left after timeouts: %d conns %d tokens", e.ActiveConnections(), e.Tokens())
 		}
+		checkSlab(t, e)
 	}
 }

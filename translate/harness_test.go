@@ -122,3 +122,28 @@ func checkOut(t testing.TB, p *Packet) (header.TCP, tcpOpts) {
 }
 
 func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
+
+// checkSlab checks the subflow slab: the shared zero subflow that stands
+// for unassigned join slots was never written, and every join slot is
+// either free or named by exactly one live connection.
+func checkSlab(t testing.TB, e *Engine) {
+	t.Helper()
+	if e.subs[0] != (subflow{}) {
+		t.Fatalf("subflow slab: the shared zero subflow was written: %+v", e.subs[0])
+	}
+	used := 0
+	for i := range e.conns {
+		c := &e.conns[i]
+		for j := range c.subIdx {
+			if x := c.subIdx[j]; x != 0 {
+				if c.state == connFree || int(x) <= len(e.conns) {
+					t.Fatalf("subflow slab: connection %d (state %d) names slot %d", i, c.state, x)
+				}
+				used++
+			}
+		}
+	}
+	if used+len(e.joinFree) != e.cfg.JoinSubflows {
+		t.Fatalf("subflow slab: %d join slots used + %d free != %d", used, len(e.joinFree), e.cfg.JoinSubflows)
+	}
+}

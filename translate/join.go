@@ -41,10 +41,13 @@ func (e *Engine) joinSyn(now int64, p *Packet) Verdict {
 	if j < 0 {
 		return e.rejectJoin(p, JoinTooManySubflows)
 	}
+	if !e.takeJoinSlot(ci, j) {
+		return e.rejectJoin(p, JoinTableFull)
+	}
 	s := e.sub(ci, j)
-	*s = subflow{}
 	s.caddr, s.raddr, s.cport, s.rport = pk.src, pk.dst, pk.sport, pk.dport
 	if !e.flows.insert(e.accessHash(s), uint32(ci)<<4|uint32(j)) {
+		e.putJoinSlot(ci, j)
 		return e.rejectJoin(p, JoinTableFull)
 	}
 	c.lastSeen = now
@@ -186,6 +189,6 @@ func (e *Engine) fourthAck(p *Packet, c *conn, s *subflow) Verdict {
 func (e *Engine) freeJoin(ci int32, j int) {
 	s := e.sub(ci, j)
 	e.flows.remove(e.accessHash(s), uint32(ci)<<4|uint32(j))
-	*s = subflow{}
+	e.putJoinSlot(ci, j)
 	e.nsub--
 }

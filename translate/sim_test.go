@@ -920,6 +920,7 @@ func (m *sim) finish(t testing.TB) {
 			[]bool{m.c.sub[0].finSent, m.c.sub[0].finAcked, m.c.sub[0].finRcvd}, []bool{m.c.sub[1].finSent, m.c.sub[1].finAcked, m.c.sub[1].finRcvd}, m.e.cnt)
 	}
 	m.e.Tick(m.now + int64(m.e.cfg.Linger) + int64(1e9))
+	checkSlab(t, m.e)
 	if m.e.ActiveConnections() != 0 || m.e.ActiveSubflows() != 0 || m.e.Tokens() != 0 {
 		t.Fatalf("I21: after close and linger: conns %d subflows %d tokens %d", m.e.ActiveConnections(), m.e.ActiveSubflows(), m.e.Tokens())
 	}

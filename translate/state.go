@@ -117,6 +117,9 @@ type conn struct {
 	pmap     dtree.ProxyMap
 	lastSeen int64
 	closedAt int64
+	// Slots in Engine.subs of subflows 1..: 0 while a subflow id has no
+	// slot (Engine.subs[0] is a zero subflow that reads as subFree).
+	subIdx [maxSubflowsLimit - 1]int32
 }
 
 // c2sSeq is tcp_seq(DSN_c) = ISN_c + (DSN_c - IDSN_C) mod 2^32 (I1).
