@@ -572,7 +572,7 @@ func checkSlab(t testing.TB, s *Store) {
 		tr := &s.trees[ti]
 		for ri := range tr.rings {
 			r := &tr.rings[ri]
-			if r.lg == 0 {
+			if r.lg() == 0 {
 				if r.n != 0 {
 					t.Fatalf("tree %d ring %d: %d records without a block", ti, ri, r.n)
 				}
@@ -581,13 +581,13 @@ func checkSlab(t testing.TB, s *Store) {
 			if tr.kind == kindFree {
 				t.Fatalf("free tree %d holds a block", ti)
 			}
-			for i := r.off; i < r.off+1<<r.lg; i++ {
+			for i := r.off(); i < r.off()+1<<r.lg(); i++ {
 				if owner[i] != 0 {
 					t.Fatalf("tree %d ring %d: record %d is free or shared", ti, ri, i)
 				}
 				owner[i] = 2
 			}
-			ringRecs += 1 << r.lg
+			ringRecs += 1 << r.lg()
 		}
 	}
 	if ringRecs != s.Used() || freeRecs+ringRecs != s.Capacity() {

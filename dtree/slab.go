@@ -35,6 +35,9 @@ const (
 	tagFree  = 0x80
 )
 
+// maxRecords bounds the slab: ring.ol keeps a block offset in 28 bits.
+const maxRecords = 1 << 30
+
 // slab is a binary buddy allocator over one flat record array. Blocks of
 // 2^k records (minOrder <= k <= top) are aligned to their size; tag[i]
 // describes the block starting at record 4*i: tagFree|k while it is a
@@ -127,25 +130,33 @@ func (s *slab) release(off uint32, k uint8) {
 
 // ring is an ordered sequence of records held in one slab block of 2^lg
 // records, starting at head and wrapping; lg == 0 means no block yet.
+//
+// It is 8 bytes, packed because every tree header holds nine: the block's
+// offset (a multiple of 2^minOrder below 2^30) and lg share one word.
 type ring struct {
-	off  uint32
+	ol   uint32 // block offset >> minOrder in bits 4-31, lg in bits 0-3
 	head uint16
 	n    uint16
-	lg   uint8
 }
 
+func (r *ring) lg() uint8   { return uint8(r.ol & 15) }
+func (r *ring) off() uint32 { return r.ol >> 4 << minOrder }
+
+// set records the block at off of 2^lg records (lg 0: none).
+func (r *ring) set(off uint32, lg uint8) { r.ol = off>>minOrder<<4 | uint32(lg) }
+
 func (r *ring) cap() int {
-	if r.lg == 0 {
+	if r.lg() == 0 {
 		return 0
 	}
-	return 1 << r.lg
+	return 1 << r.lg()
 }
 func (r *ring) len() int  { return int(r.n) }
-func (r *ring) mask() int { return 1<<r.lg - 1 }
+func (r *ring) mask() int { return 1<<r.lg() - 1 }
 
 // at returns record i of r (0 <= i < r.n).
 func (s *slab) at(r *ring, i int) *rec {
-	return &s.recs[r.off+uint32((int(r.head)+i)&r.mask())]
+	return &s.recs[r.off()+uint32((int(r.head)+i)&r.mask())]
 }
 
 // resize moves r into a block of 2^lg records (lg >= minOrder, 2^lg >= r.n).
@@ -158,29 +169,30 @@ func (s *slab) resize(r *ring, lg uint8) bool {
 	for i := 0; i < r.len(); i++ {
 		dst[i] = *s.at(r, i)
 	}
-	if r.lg != 0 {
-		s.release(r.off, r.lg)
+	if r.lg() != 0 {
+		s.release(r.off(), r.lg())
 	}
-	r.off, r.head, r.lg = off, 0, lg
+	r.set(off, lg)
+	r.head = 0
 	return true
 }
 
 // room makes sure r can take one more record.
 func (s *slab) room(r *ring) bool {
 	switch {
-	case r.lg == 0:
+	case r.lg() == 0:
 		return s.resize(r, minOrder)
 	case r.len() < r.cap():
 		return true
-	case r.lg >= maxOrder:
+	case r.lg() >= maxOrder:
 		return false
 	}
-	return s.resize(r, r.lg+1)
+	return s.resize(r, r.lg()+1)
 }
 
 // shrink moves r into a smaller block once it is at most a quarter full.
 func (s *slab) shrink(r *ring) {
-	if r.lg <= minOrder || r.len()*4 > r.cap() {
+	if r.lg() <= minOrder || r.len()*4 > r.cap() {
 		return
 	}
 	lg := uint8(minOrder)
@@ -192,8 +204,8 @@ func (s *slab) shrink(r *ring) {
 
 // drop frees r's block.
 func (s *slab) drop(r *ring) {
-	if r.lg != 0 {
-		s.release(r.off, r.lg)
+	if r.lg() != 0 {
+		s.release(r.off(), r.lg())
 	}
 	*r = ring{}
 }
@@ -201,7 +213,7 @@ func (s *slab) drop(r *ring) {
 // move copies k records of r from logical index src to dst (the ranges
 // may overlap), a memmove in at most three contiguous pieces each way.
 func (s *slab) move(r *ring, dst, src, k int) {
-	blk := s.recs[r.off : r.off+uint32(r.cap())]
+	blk := s.recs[r.off() : r.off()+uint32(r.cap())]
 	mask, h := r.mask(), int(r.head)
 	if dst < src {
 		for k > 0 {

@@ -64,8 +64,8 @@ type Config struct {
 	// Records is the slab size in 16-byte mapping records. A ProxyMap
 	// mapping takes two records (DSN index and subflow index), a ClientMap
 	// mapping one; rings are power-of-two blocks of at least 4 records.
-	// Values above MaxRingMappings are rounded up to a multiple of it,
-	// smaller ones to a power of two.
+	// At most 2^30. Values above MaxRingMappings are rounded up to a
+	// multiple of it, smaller ones to a power of two.
 	Records int
 }
 
@@ -106,8 +106,8 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Trees < 1 || cfg.Trees >= 1<<31 {
 		return nil, fmt.Errorf("dtree: Trees = %d: want 1..2^31-1", cfg.Trees)
 	}
-	if cfg.Records < 1 || cfg.Records > 1<<32-1<<maxOrder {
-		return nil, fmt.Errorf("dtree: Records = %d: want 1..%d", cfg.Records, 1<<32-1<<maxOrder)
+	if cfg.Records < 1 || cfg.Records > maxRecords {
+		return nil, fmt.Errorf("dtree: Records = %d: want 1..%d", cfg.Records, maxRecords)
 	}
 	s := &Store{trees: make([]tree, cfg.Trees+1)}
 	s.sl.init(cfg.Records)

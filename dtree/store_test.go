@@ -17,6 +17,7 @@ func TestNewConfig(t *testing.T) {
 		{"large rounds to whole top blocks", Config{Trees: 1, Records: MaxRingMappings + 1}, "", 2 * MaxRingMappings},
 		{"no trees", Config{Trees: 0, Records: 8}, "Trees = 0", 0},
 		{"no records", Config{Trees: 1, Records: 0}, "Records = 0", 0},
+		{"too many records", Config{Trees: 1, Records: 1<<30 + 1}, "want 1..1073741824", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

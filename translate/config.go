@@ -71,8 +71,8 @@ type Config struct {
 	// ChecksumCache is the least number of S->C mapping sums remembered
 	// for connections with DSS checksums (24 bytes each), so a server
 	// retransmission covering part of a mapping can carry the mapping's
-	// checksum; the cache also has room for one sum per two mapping
-	// records. Default 16 per connection, at most 1<<18.
+	// checksum; the cache has room for at least 16384 sums (one largest
+	// mapping ring). Default 16 per connection, at most 1<<18.
 	ChecksumCache int
 	// EmitCapacity bounds the packets created per burst (Emitted).
 	// Default 256.

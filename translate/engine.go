@@ -25,19 +25,20 @@ type Engine struct {
 	rng    *rand.ChaCha8
 	seed   uint64
 
-	conns []conn
-	// subs is the subflow slab: [0] a zero subflow standing for every
-	// subflow id without a slot (never written), [1+i] subflow 0 of
-	// connection i, then Config.JoinSubflows slots for join subflows
-	// (conn.subIdx names them).
-	subs     []subflow
-	joinFree []int32 // stack of free join slots in subs
-	free     []int32 // stack of free connection slots
-	maxSub   int
+	conns  []conn
+	subs   []subflow // the subflow slab (see joinFree)
+	free   []int32   // stack of free connection slots
+	maxSub int
 	flows  table // 4-tuple + side -> (conn, subflow or core)
 	tokens table // token_P -> conn
 	wheel  wheel
 	store  *dtree.Store
+
+	// The subflow slab subs holds [0] a zero subflow standing for every
+	// subflow id without a slot (never written), [1+i] subflow 0 of
+	// connection i, then Config.JoinSubflows slots for join subflows,
+	// named by conn.subIdx; joinFree stacks the free ones.
+	joinFree []int32
 
 	emitted []Packet
 	cnt     Counters
@@ -87,11 +88,9 @@ func New(cfg Config, alloc Allocator) (*Engine, error) {
 		rng:     rand.NewChaCha8(seed),
 		seed:    binary.LittleEndian.Uint64(seed[:8]),
 		conns:   make([]conn, cfg.MaxConnections),
-		subs:     make([]subflow, 1+cfg.MaxConnections+cfg.JoinSubflows),
-		joinFree: make([]int32, cfg.JoinSubflows),
-		free:     make([]int32, cfg.MaxConnections),
-		maxSub:   cfg.MaxSubflows,
-		// A core key and a subflow-0 key per connection, one per join.
+		subs:    make([]subflow, 1+cfg.MaxConnections+cfg.JoinSubflows),
+		free:    make([]int32, cfg.MaxConnections),
+		maxSub:  cfg.MaxSubflows,
 		flows:   newTable(2*cfg.MaxConnections + cfg.JoinSubflows),
 		tokens:  newTable(cfg.MaxConnections),
 		wheel:   newWheel(cfg.MaxConnections),
@@ -101,13 +100,19 @@ func New(cfg Config, alloc Allocator) (*Engine, error) {
 	for i := range e.free {
 		e.free[i] = int32(cfg.MaxConnections - 1 - i)
 	}
+	// The flow table holds a core key and a subflow-0 key per connection
+	// and one key per join slot.
+	e.joinFree = make([]int32, cfg.JoinSubflows)
 	for i := range e.joinFree {
 		e.joinFree[i] = int32(len(e.subs) - 1 - i)
 	}
-	// Room for every S->C mapping the slab can hold (two records each),
-	// so live sums are evicted only when a set overflows.
+	// At least room for one largest ring of S->C mappings (two records
+	// each), so one busy connection's sums are evicted only when a set
+	// overflows. It is not sized by the whole slab: that would cost 12
+	// bytes per mapping record for every connection, while DSS checksums
+	// are rare (off by default on Linux).
 	n := 256
-	for n < max(cfg.ChecksumCache, recordsFor(cfg)/2) {
+	for n < max(cfg.ChecksumCache, dtree.MaxRingMappings/2) {
 		n <<= 1
 	}
 	e.csums = make([]csumSlot, n)
