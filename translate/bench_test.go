@@ -232,12 +232,16 @@ func BenchmarkJoin(b *testing.B) {
 }
 
 // BenchmarkStatePerConnection reports the bytes of state a connection
-// costs: the per-slot preallocation (connection, subflows, table slots,
-// wheel entry, mapping tree headers, checksum cache) measured from the
-// heap, the mapping slab reserved per slot (shared), and the mapping
-// records an idle established two-subflow connection actually holds.
+// costs: the per-slot preallocation (connection, subflow 0 and a share of
+// the join-subflow slab, table slots, wheel entry, mapping tree headers,
+// checksum cache share) measured from the heap, the mapping slab
+// reserved per slot (shared), the mapping records an idle established
+// two-subflow connection actually holds, and B/conn-idle: the slot plus
+// those records, what an idle established connection costs when the slab
+// is provisioned for the busy ones.
 func BenchmarkStatePerConnection(b *testing.B) {
-	const n = 1 << 14
+	const n = 1 << 16 // Config.MaxConnections' default
+	var perSlot float64
 	for i := 0; i < b.N; i++ {
 		var m0, m1 runtime.MemStats
 		runtime.GC()
@@ -249,13 +253,15 @@ func BenchmarkStatePerConnection(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
 		slab := e.store.Capacity() * 16
-		perSlot := float64(m1.HeapAlloc-m0.HeapAlloc-uint64(slab)) / n
+		perSlot = float64(m1.HeapAlloc-m0.HeapAlloc-uint64(slab)) / n
 		b.ReportMetric(perSlot, "B/conn-slot")
 		b.ReportMetric(float64(slab)/n, "B/conn-mapping-slab")
-		b.ReportMetric(float64(unsafe.Sizeof(conn{})+4*unsafe.Sizeof(subflow{})), "B/conn-struct")
+		b.ReportMetric(float64(unsafe.Sizeof(conn{})), "B/conn-struct")
+		b.ReportMetric(float64(unsafe.Sizeof(subflow{})), "B/subflow-struct")
 		runtime.KeepAlive(e)
 	}
 	f := newFixture(b)
 	_, recs := f.e.Mappings()
 	b.ReportMetric(float64(recs*16), "B/conn-mappings-idle")
+	b.ReportMetric(perSlot+float64(recs*16), "B/conn-idle")
 }

@@ -71,8 +71,10 @@ type Config struct {
 	// ChecksumCache is the least number of S->C mapping sums remembered
 	// for connections with DSS checksums (24 bytes each), so a server
 	// retransmission covering part of a mapping can carry the mapping's
-	// checksum; the cache has room for at least 16384 sums (one largest
-	// mapping ring). Default 16 per connection, at most 1<<18.
+	// checksum. It is shared by the engine's connections and not sized by
+	// them: DSS checksums are rare (off by default on Linux), and a miss
+	// has a defined outcome (the part goes out as a new mapping). At
+	// least, and by default, 16384 (one largest mapping ring).
 	ChecksumCache int
 	// EmitCapacity bounds the packets created per burst (Emitted).
 	// Default 256.
@@ -139,7 +141,7 @@ func (c *Config) fill() error {
 		c.EmitCapacity = d.EmitCapacity
 	}
 	if c.ChecksumCache == 0 {
-		c.ChecksumCache = min(16*c.MaxConnections, 1<<18)
+		c.ChecksumCache = 1 << 14
 	}
 	switch {
 	case c.MaxConnections < 1 || c.MaxConnections > 1<<24:

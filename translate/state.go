@@ -93,6 +93,10 @@ type conn struct {
 	mssS      uint16
 	winS      uint16 // S's last window (for generated ACKs to C)
 	winC      uint16 // C's last window, subflow 0's scale (for generated ACKs to S)
+	// Slots in Engine.subs of subflows 1..: 0 while a subflow id has no
+	// slot (Engine.subs[0] is a zero subflow that reads as subFree).
+	// Placed here, and nheld beside hole, to leave no padding.
+	subIdx    [maxSubflowsLimit - 1]int32
 	keyC      uint64
 	keyP      uint64
 	tokenP    uint32
@@ -110,16 +114,13 @@ type conn struct {
 	// DATA_ACK is below holeEnd, the client's subflow acks of later bytes
 	// are remembered in held and reported to S as SACK blocks (I24).
 	hole     bool
+	nheld    uint8
 	holeEnd  header.DSN64
 	held     [maxHeld][2]header.DSN64
-	nheld    uint8
 	cmap     dtree.ClientMap
 	pmap     dtree.ProxyMap
 	lastSeen int64
 	closedAt int64
-	// Slots in Engine.subs of subflows 1..: 0 while a subflow id has no
-	// slot (Engine.subs[0] is a zero subflow that reads as subFree).
-	subIdx [maxSubflowsLimit - 1]int32
 }
 
 // c2sSeq is tcp_seq(DSN_c) = ISN_c + (DSN_c - IDSN_C) mod 2^32 (I1).

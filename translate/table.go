@@ -23,9 +23,10 @@ type tableSlot struct {
 }
 
 // newTable returns a table for up to limit entries, sized to a power of
-// two at least 4/3 of limit so probes stay short.
+// two at least 4/3 of limit (load factor at most 3/4) so probes stay
+// short.
 func newTable(limit int) table {
-	size := limit + limit/3 + 1
+	size := limit + limit/3
 	if size < 8 {
 		size = 8
 	}
