@@ -204,8 +204,9 @@ func (e *Engine) serverSynAck(now int64, p *Packet, ci int32, c *conn) Verdict {
 			if !ok {
 				break
 			}
-			if tok := keyToken(k); e.findToken(tok) < 0 {
-				c.keyP, c.tokenP = k, tok
+			// One SHA-256 gives the token and IDSN_P (used below).
+			if tok, idsn := mpcrypto.KeyHash(k); e.findToken(tok) < 0 {
+				c.keyP, c.tokenP, c.idsnP = k, tok, header.DSN64(idsn)
 				break
 			}
 		}
@@ -226,8 +227,6 @@ func (e *Engine) serverSynAck(now int64, p *Packet, ci int32, c *conn) Verdict {
 	}
 	e.ow.capableSynAck(c.capFlags&mpCapableFlagA|mpCapableFlagH, c.keyP)
 	if c.state == connSynSent {
-		_, idsn := mpcrypto.KeyHash(c.keyP)
-		c.idsnP = header.DSN64(idsn)
 		if !e.tokens.insert(tokenHash(e.seed, c.tokenP), uint32(ci)) {
 			e.cnt.ConnFallback[FallbackTableFull]++
 			c.keyP = 0
