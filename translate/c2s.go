@@ -117,6 +117,9 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 		if o.DSS.DataLen == 0 {
 			return e.infiniteMapping(now, p, ci, c, j)
 		}
+		if c.csum && !e.clientChecksumOK(s, dsn) { // RFC 8684 3.3.1
+			return e.drop(DropDSSChecksum)
+		}
 		n := uint32(o.DSS.DataLen)
 		if o.DSS.Flags&dssDataFin != 0 {
 			// RFC 8684 3.3.3: the DATA_FIN takes the last data-level

@@ -41,6 +41,9 @@ const (
 	// DropMapFull: the S->C mapping store of a connection was full; the
 	// segment was dropped (S retransmits it later).
 	DropMapFull
+	// DropDSSChecksum: a client segment carrying a whole mapping failed
+	// its DSS checksum (RFC 8684 3.3.1); the client retransmits it.
+	DropDSSChecksum
 	// DropReasonCount is the number of drop reasons.
 	DropReasonCount
 )
@@ -48,7 +51,7 @@ const (
 var dropReasonNames = [DropReasonCount]string{
 	"malformed", "no_mapping", "no_headroom", "option_space", "alloc_failed",
 	"emit_full", "bad_state", "unsupported", "no_subflow", "stale",
-	"key_exhausted", "map_full",
+	"key_exhausted", "map_full", "dss_checksum",
 }
 
 // String returns the reason's metric label.
@@ -169,6 +172,11 @@ type Counters struct {
 	SubflowFins       uint64 // subflow FINs answered by P
 	Resets            uint64 // RSTs or MP_FASTCLOSE that ended a connection
 	Timeouts          uint64 // connections released by a timer
+
+	// ChecksumUnverified counts client segments with a DSS checksum over
+	// a mapping longer than the segment, forwarded without verifying it
+	// (P does not buffer the rest of the mapping).
+	ChecksumUnverified uint64
 
 	Drops [DropReasonCount]uint64
 }

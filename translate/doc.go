@@ -29,7 +29,9 @@
 // no retransmission timer of its own (its subflow FIN is repeated on every
 // later segment of that subflow until acknowledged); the TCP timestamp
 // option is removed from every SYN rather than translated; the client's
-// DSS checksums are not verified (that needs a whole mapping's payload);
+// DSS checksums are verified only on a segment that carries its whole
+// mapping (a bad one is a counted drop, not MP_FAIL), since P does not
+// hold back the earlier segments of a longer mapping;
 // P's own DSS checksums over part of a mapping rely on a bounded cache of
 // mapping sums, and a part whose mapping sum was evicted goes out as a new
 // mapping; IPv4 options, IPv4 fragments and
