@@ -40,6 +40,18 @@ func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n u
 	r := &t.rings[sub]
 	cnt := r.len()
 
+	// Fast path: the client repeats its current mapping on every segment
+	// it covers, and records are disjoint, so a last record holding all of
+	// [lo, hi) is the only one it overlaps.
+	if cnt > 0 {
+		if x := s.sl.at(r, cnt-1); x.ssn.le(lo) && hi.le(x.ssnEnd()) {
+			if !consistent(x, lo, d) {
+				return Conflict
+			}
+			return Duplicate
+		}
+	}
+
 	// Records [a, b) overlap [lo, hi); they must all agree with the new one.
 	a := s.sl.lastSSN(r, lo)
 	if a < 0 || s.sl.at(r, a).ssnEnd().le(lo) {

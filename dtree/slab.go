@@ -235,6 +235,11 @@ func (s *slab) move(r *ring, dst, src, k int) {
 // insertAt inserts x before record p (0 <= p <= r.n); room must hold.
 func (s *slab) insertAt(r *ring, p int, x rec) {
 	n := r.len()
+	if p == n { // append, the common case: nothing moves
+		r.n++
+		*s.at(r, p) = x
+		return
+	}
 	if p < n-p {
 		r.head = uint16((int(r.head) - 1) & r.mask())
 		s.move(r, 0, 1, p)
