@@ -100,14 +100,16 @@ func mix64(x uint64) uint64 {
 // flowHash hashes a flow key: source and destination address (4 or 16
 // bytes, the IP header's own byte order), ports and side, with seed.
 func flowHash(seed uint64, src, dst *[16]byte, sport, dport uint16, side Side) uint32 {
-	// Multiply-xor over the words, one full finaliser at the end: the
-	// seed keeps the result unpredictable to a sender choosing ports.
-	const k1, k2 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f
-	h := seed ^ (uint64(sport)<<32 | uint64(dport)<<16 | uint64(side))
-	h = (h ^ le64(src[0:8])) * k1
-	h = (h ^ le64(src[8:16])) * k2
-	h = (h ^ le64(dst[0:8])) * k1
-	h = mix64(h ^ le64(dst[8:16]))
+	// Three independent multiplies (they overlap in the pipeline, where
+	// a chain of four did not), xored, then one full finaliser: the seed
+	// keeps the result unpredictable to a sender choosing ports, and each
+	// product is a bijection of its input word, so two ports of one
+	// address never meet before the finaliser.
+	const k1, k2, k3 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9
+	a := (le64(src[0:8]) ^ seed) * k1
+	b := (le64(dst[0:8]) ^ uint64(sport)<<32 ^ uint64(dport)<<16 ^ uint64(side)) * k2
+	c := (le64(src[8:16]) ^ bits.RotateLeft64(le64(dst[8:16]), 32) ^ seed>>7) * k3
+	h := mix64(a ^ b ^ c)
 	return uint32(h ^ h>>32)
 }
 
