@@ -352,10 +352,14 @@ func (e *Engine) subflowAcked(now int64, c *conn, j int, s *subflow, ack uint32)
 
 // subAckValue returns the subflow-level ack (rel SSN) P may send on
 // subflow j for C->S data (I13): at most what P saw contiguously and what
-// S acknowledged at the data level; never below what was sent before.
+// S acknowledged at the data level, cumulatively or by SACK (I25); never
+// below what was sent before.
 func (e *Engine) subAckValue(c *conn, j int, s *subflow) uint32 {
 	x := s.rcvNxt
 	if a, ok := e.store.ClientAcked(c.cmap, uint8(j), uint64(c.sAck)); ok {
+		if c.nsacked > 0 {
+			a = e.sackedSSN(c, j, a, x)
+		}
 		if header.Seq32(a).LessThan(header.Seq32(x)) {
 			x = a
 		}

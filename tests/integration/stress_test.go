@@ -1,12 +1,10 @@
-//go:build integration && stress
+//go:build integration
 
 package integration
 
-// Stress cases that still stall intermittently (about one run in three on
-// the 2-core machine: one connection of 64, or the transfer after path 2
-// is cut, stops making progress until the 3-minute deadline). They run with
-// `make test-stress`, not in `make test`, until the stall is found; see the
-// README and the end-to-end issue.
+// Stress cases: many concurrent connections, and a path cut in the middle
+// of a transfer. Each arms stallWatch, so a transfer that stops making
+// progress leaves its evidence (sockets, counters, a capture) behind.
 
 import (
 	"net"
@@ -29,6 +27,7 @@ func TestE2EConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	snap := snapCounters(t, e.p)
+	defer stallWatch(t, e.p, snap, "5001", 100*time.Second)()
 	start := time.Now()
 	for i := range pairs {
 		wg.Add(1)
@@ -69,7 +68,11 @@ func TestE2EPathDown(t *testing.T) {
 				nsTry(nsC, "iptables", "-I", "INPUT", "-i", "c2", "-j", "DROP")
 			})
 			defer cut.Stop()
+			snap := snapCounters(t, e.p)
+			stop := stallWatch(t, e.p, snap, "5001", 45*time.Second)
 			_, _, err := exchange(client, server, 31, up, down)
+			stop()
+			logDelta(t, e.p, snap)
 			client.Close()
 			server.Close()
 			if err != nil {
