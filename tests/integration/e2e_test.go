@@ -261,8 +261,12 @@ func TestE2ELoss(t *testing.T) {
 }
 
 // TestE2ERateLimited: client-to-server paths shaped to 200 and 50 Mbit/s
-// with HTB: delivery stays exact and both paths carry data; the aggregate
-// rate is reported.
+// with HTB (issue 4 case 5). Asserted: byte-exact delivery, and both
+// shaped paths carrying a substantial share of the data (at least a
+// tenth each: the slow path's fair share is a fifth), which needs I25 -
+// without it the fast subflow waits for the slow one's acknowledgements.
+// The aggregate rate is reported, not asserted (no timing thresholds):
+// the goal is above the faster path alone (200 Mbit/s).
 func TestE2ERateLimited(t *testing.T) {
 	e := newE2E(t, "198.18.3.2:5001")
 	for dev, rate := range map[string]string{"c1": "200mbit", "c2": "50mbit"} {
@@ -270,8 +274,9 @@ func TestE2ERateLimited(t *testing.T) {
 		nsRun(t, nsC, "tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", rate, "ceil", rate)
 	}
 	ctx := withTimeout(t, 3*time.Minute)
-	const size = 40 << 20
+	const size = 64 << 20
 	client, server := e.connect(ctx, true)
+	m0 := e.p.mustScrape(t)
 	start := time.Now()
 	if _, _, err := exchange(client, server, 51, size, 0); err != nil {
 		t.Fatal(err)
@@ -279,13 +284,20 @@ func TestE2ERateLimited(t *testing.T) {
 	el := time.Since(start).Seconds()
 	client.Close()
 	server.Close()
+	m1 := e.p.mustScrape(t)
+	var share [2]float64
+	for i, port := range []string{"p1", "p2"} {
+		l := []string{`direction="c2s"`, `port="` + port + `"`}
+		share[i] = (sum(m1, "flexcp_translated_bytes_total", l...) - sum(m0, "flexcp_translated_bytes_total", l...)) / size
+		if share[i] < 0.1 {
+			t.Errorf("access port %s carried %.1f%% of the client's data, want at least 10%%", port, 100*share[i])
+		}
+	}
 	rate := float64(size) * 8 / el / 1e6
-	// Reported, not asserted (no timing thresholds in tests): the goal is
-	// an aggregate above the faster path (200 Mbit/s); see the README for
-	// where flexcp stands. What is asserted is the behaviour: byte-exact
-	// delivery and both shaped paths carrying the client's data.
-	t.Logf("aggregate %.0f Mbit/s over paths shaped to 200 and 50 Mbit/s (goal: above 200)", rate)
+	t.Logf("aggregate %.0f Mbit/s over paths shaped to 200 and 50 Mbit/s (goal: above 200); p1 carried %.0f%%, p2 %.0f%% of the bytes",
+		rate, 100*share[0], 100*share[1])
 	e.checkTwoSubflows(1 << 20)
+	e.waitIdle()
 }
 
 // TestE2ECloses: client closes first, server closes first, server resets,
