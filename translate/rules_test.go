@@ -713,3 +713,42 @@ func TestDeadSubflowHoleFill(t *testing.T) {
 		t.Errorf("I26: new data with every subflow dead: %v, %d packets, no_subflow drops %d", v, len(out), f.e.cnt.Drops[DropNoSubflow]-drops)
 	}
 }
+
+// TestLostAtDataLevelReinjected: bytes the client acknowledged on their
+// subflow but not at the data level, which S therefore sends again, go
+// out once more on their original mapping (the DATA_ACK may have been
+// lost); the second time S sends them they are reinjected as a new
+// mapping, because the client's subflow would discard the original as a
+// duplicate while its MPTCP level lacks them (I27).
+func TestLostAtDataLevelReinjected(t *testing.T) {
+	f := newFixture(t)
+	ci, c := f.connIdx()
+	pay := make([]byte, 1000)
+	_, out := f.send(t, f.spkt(0, f.m.c.sub[0].isn+1001, pshF, nil, pay), Core, 0)
+	_, o0 := checkOut(t, &out[0])
+	j := 0
+	if dstPort(t, &out[0]) == 40001 {
+		j = 1
+	}
+	// The client acknowledges the segment on its subflow; its DATA_ACK
+	// stays below it (its MPTCP level dropped the data).
+	s := f.e.sub(ci, j)
+	sub := &f.m.c.sub[j]
+	var w optWriter
+	w.dss(uint64(c.idsnP)+1, false, 0, 0, 0, false, false, 0)
+	f.send(t, simBuildIP(false, sub.addr, f.m.sAddr, sub.port, 5201, uint32(s.isnC.Add(s.rcvNxt)), uint32(s.isnP.Add(s.sndNxt)), ackF, 1024, w.pad(), nil), Access, uint8(j))
+	if s.sndUna != s.sndNxt {
+		t.Fatalf("subflow ack not taken: una %d nxt %d", s.sndUna, s.sndNxt)
+	}
+	_, out = f.send(t, f.spkt(0, f.m.c.sub[0].isn+1001, pshF, nil, pay), Core, 0)
+	_, o := checkOut(t, &out[0])
+	if o.ssn != o0.ssn || o.dsn != o0.dsn || f.e.cnt.Reinjections != 0 {
+		t.Errorf("I27: first resend: mapping (%#x, %d), %d reinjections; want the original (%#x, %d)", o.dsn, o.ssn, f.e.cnt.Reinjections, o0.dsn, o0.ssn)
+	}
+	_, out = f.send(t, f.spkt(0, f.m.c.sub[0].isn+1001, pshF, nil, pay), Core, 0)
+	_, o = checkOut(t, &out[0])
+	if o.dsn != o0.dsn || o.dataLen != o0.dataLen || dstPort(t, &out[0]) == uint16(40000+j) && o.ssn == o0.ssn || f.e.cnt.Reinjections != 1 {
+		t.Errorf("I27: second resend: mapping (%#x, %d, %d) on %d, %d reinjections; want a new mapping of the same data",
+			o.dsn, o.ssn, o.dataLen, dstPort(t, &out[0]), f.e.cnt.Reinjections)
+	}
+}

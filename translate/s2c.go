@@ -207,6 +207,22 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 		if pc.Sub != dtree.NoSubflow {
 			s := e.sub(ci, int(pc.Sub))
 			usable := s.state == subEstablished
+			if usable && header.DSN64(pc.DSN) == c.dataAck && header.Seq32(pc.SSN+pc.Len).LessThanEq(header.Seq32(s.sndUna)) {
+				// I27: the client acknowledged these bytes on the subflow
+				// but its DATA_ACK stops at them, and S sends them again.
+				// Once, the original mapping goes (the DATA_ACK may just
+				// have been lost); if S sends the same bytes a second
+				// time, the client's MPTCP level lost them after its
+				// subflow took them (Linux drops data beyond its MPTCP
+				// window: MPTcpExtNoDSSInWindow), the subflow would
+				// discard the original mapping as a duplicate, and a new
+				// mapping is the only way to deliver them.
+				if c.lostArmed && c.lostDSN == c.dataAck {
+					usable, c.lostArmed = false, false
+				} else {
+					c.lostArmed, c.lostDSN = true, c.dataAck
+				}
+			}
 			if usable && c.csum && !(pc.DSN == pc.MapDSN && pc.Len == pc.MapLen) {
 				// Part of a mapping on a checksum connection: its DSS
 				// needs the whole mapping's sum (RFC 8684 3.3.1). Without

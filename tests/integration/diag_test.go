@@ -179,3 +179,34 @@ func linkCounters(t testing.TB) map[string]int64 {
 	}
 	return m
 }
+
+// waitJoins waits until the client has received n valid MP_JOIN SYN/ACKs
+// since the test began (its second subflows are coming up), or fails.
+func (e *e2e) waitJoins(n int64) {
+	e.t.Helper()
+	for i := 0; i < 200; i++ {
+		if e.mibDelta("MPTcpExtMPJoinSynAckRx") >= n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Fatalf("the client's second subflow did not come up within 10 s (%d join SYN/ACKs)", e.mibDelta("MPTcpExtMPJoinSynAckRx"))
+}
+
+// checkKernelDropsCounted asserts that what the kernel dropped on the
+// receive side of flexcp's interfaces since snap (a full AF_XDP receive
+// ring: the veth's rx_dropped) shows in flexcp's own
+// flexcp_ethdev_imissed_total, and logs it.
+func checkKernelDropsCounted(t *testing.T, p *proxy, snap counterSnap) {
+	t.Helper()
+	l := linkCounters(t)
+	m := p.mustScrape(t)
+	for _, port := range []string{"p1", "p2", "p3"} {
+		k := l[nsP+"/"+port+" rx_dropped"] - snap.l[nsP+"/"+port+" rx_dropped"]
+		got := sum(m, "flexcp_ethdev_imissed_total", `port="`+port+`"`) - sum(snap.p, "flexcp_ethdev_imissed_total", `port="`+port+`"`)
+		t.Logf("port %s: kernel receive drops %d, flexcp imissed +%.0f", port, k, got)
+		if got < float64(k) {
+			t.Errorf("port %s: the kernel dropped %d received packets but flexcp_ethdev_imissed_total grew by %.0f", port, k, got)
+		}
+	}
+}

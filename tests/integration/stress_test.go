@@ -46,6 +46,7 @@ func TestE2EConcurrent(t *testing.T) {
 	}
 	t.Logf("%d connections x %d MB each way in %.1fs", n, size>>20, time.Since(start).Seconds())
 	logDelta(t, e.p, snap)
+	checkKernelDropsCounted(t, e.p, snap)
 	waitMetric(t, e.p, "flexcp_connections_opened_total", n)
 	e.checkTwoSubflows(1 << 20)
 	e.waitIdle()
@@ -59,6 +60,9 @@ func TestE2EPathDown(t *testing.T) {
 			e := newE2E(t, "198.18.3.2:5001")
 			ctx := withTimeout(t, 3*time.Minute)
 			client, server := e.connect(ctx, true)
+			// The cut must come after the join: on a loaded machine the
+			// second subflow can take longer than the cut's delay.
+			e.waitJoins(1)
 			up, down := int64(96<<20), int64(0)
 			if dir == "down" {
 				up, down = 0, 96<<20
