@@ -86,11 +86,13 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 	}
 	// RFC 8684 3.3.2: DATA_ACK, 4 or 8 bytes; a 4-byte one is expanded
 	// against the highest seen (I3).
+	segAck := c.dataAck
 	if o.Present.Has(option.DSS) && o.DSS.Flags&dssHasAck != 0 {
 		da := o.DSS.DataAck
 		if o.DSS.Flags&dssAck64 == 0 {
 			da = c.dataAck.Expand(o.DSS.DataAck.Lower32())
 		}
+		segAck = da
 		limit := c.s2cNxt
 		if c.s2cFin {
 			limit = c.s2cFinDSN.Add(1)
@@ -220,6 +222,19 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 		win = win << s.ws >> s0.ws
 		if win > 0xffff {
 			win = 0xffff
+		}
+	}
+	if c.dataAckOK && segAck.LessThan(c.dataAck) {
+		// I28: the window counts from this segment's DATA_ACK (RFC 8684
+		// 3.3.5), S counts it from the ack P writes, the highest
+		// DATA_ACK: a segment overtaken by a later one on another
+		// subflow would push S's right edge past the client's, and
+		// Linux drops MPTCP data beyond its window after its subflow
+		// acknowledged them (MPTcpExtNoDSSInWindow).
+		if d := uint64(c.dataAck-segAck) >> s0.ws; d < uint64(win) {
+			win -= uint32(d)
+		} else {
+			win = 0
 		}
 	}
 	c.winC = uint16(win)

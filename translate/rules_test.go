@@ -752,3 +752,48 @@ func TestLostAtDataLevelReinjected(t *testing.T) {
 			o.dsn, o.ssn, o.dataLen, dstPort(t, &out[0]), f.e.cnt.Reinjections)
 	}
 }
+
+// TestWindowFromOlderDataAck: a client segment whose DATA_ACK is older
+// than one P has already seen (overtaken on another subflow) has its
+// window shortened by the difference, so S's right edge, counted from
+// the highest DATA_ACK, stays where the client put it (I28).
+func TestWindowFromOlderDataAck(t *testing.T) {
+	f := newFixture(t)
+	ci, c := f.connIdx()
+	pay := make([]byte, 1000)
+	for _, off := range []uint32{0, 1000} {
+		f.send(t, f.spkt(off, f.m.c.sub[0].isn+1001, pshF, nil, pay), Core, 0)
+	}
+	s0 := f.e.sub(ci, 0)
+	base := uint64(c.idsnP) + 1
+	ack := func(j int, dataAck uint64, win uint16) (header.TCP, bool) {
+		t.Helper()
+		s := f.e.sub(ci, j)
+		sub := &f.m.c.sub[j]
+		var w optWriter
+		w.dss(dataAck, false, 0, 0, 0, false, false, 0)
+		ip := simBuildIP(false, sub.addr, f.m.sAddr, sub.port, 5201, uint32(s.isnC.Add(s.rcvNxt)), uint32(s.isnP.Add(s.sndUna)), ackF, win, w.pad(), nil)
+		_, out := f.send(t, ip, Access, uint8(j))
+		for i := range out {
+			if dstPort(t, &out[i]) == 5201 {
+				tcp, _ := checkOut(t, &out[i])
+				return tcp, true
+			}
+		}
+		return nil, false
+	}
+	// The newer DATA_ACK (2000 bytes) arrives first on subflow 1, then the
+	// older one (1000 bytes) on subflow 0, both with a window of 500 units.
+	ack(1, base+2000, 500)
+	tcp, ok := ack(0, base+1000, 500)
+	if !ok {
+		t.Fatal("the client's ACK was not forwarded to S")
+	}
+	want := 500 - uint16(1000>>s0.ws)
+	if tcp.Window() != want {
+		t.Errorf("I28: window %d to S (scale %d), want %d", tcp.Window(), s0.ws, want)
+	}
+	if a := uint64(c.dataAck); a != base+2000 {
+		t.Errorf("DATA_ACK went back to %d", a-base)
+	}
+}

@@ -180,17 +180,26 @@ func linkCounters(t testing.TB) map[string]int64 {
 	return m
 }
 
-// waitJoins waits until the client has received n valid MP_JOIN SYN/ACKs
-// since the test began (its second subflows are coming up), or fails.
-func (e *e2e) waitJoins(n int64) {
-	e.t.Helper()
-	for i := 0; i < 200; i++ {
-		if e.mibDelta("MPTcpExtMPJoinSynAckRx") >= n {
-			return
+// joinedWithin waits up to d until the client has received a valid
+// MP_JOIN SYN/ACK since the test began (its second subflow is coming
+// up) and reports whether it did. It does not fail the test, so other
+// goroutines may call it; checkTwoSubflows asserts the join afterwards.
+func (e *e2e) joinedWithin(d time.Duration) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		out, err := nsTry(nsC, "nstat", "-a", "-z", "-s", "MPTcpExtMPJoinSynAckRx")
+		if err != nil {
+			continue
 		}
-		time.Sleep(50 * time.Millisecond)
+		for _, l := range strings.Split(out, "\n") {
+			f := strings.Fields(l)
+			if len(f) >= 2 && f[0] == "MPTcpExtMPJoinSynAckRx" {
+				if v, err := strconv.ParseInt(f[1], 10, 64); err == nil && v > e.mib0["MPTcpExtMPJoinSynAckRx"] {
+					return true
+				}
+			}
+		}
 	}
-	e.t.Fatalf("the client's second subflow did not come up within 10 s (%d join SYN/ACKs)", e.mibDelta("MPTcpExtMPJoinSynAckRx"))
+	return false
 }
 
 // checkKernelDropsCounted asserts that what the kernel dropped on the

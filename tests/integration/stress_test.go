@@ -60,18 +60,22 @@ func TestE2EPathDown(t *testing.T) {
 			e := newE2E(t, "198.18.3.2:5001")
 			ctx := withTimeout(t, 3*time.Minute)
 			client, server := e.connect(ctx, true)
-			// The cut must come after the join: on a loaded machine the
-			// second subflow can take longer than the cut's delay.
-			e.waitJoins(1)
 			up, down := int64(96<<20), int64(0)
 			if dir == "down" {
 				up, down = 0, 96<<20
 			}
-			cut := time.AfterFunc(700*time.Millisecond, func() {
+			// Path 2 is cut 700 ms after the second subflow came up (the
+			// client opens it once data flows; on a loaded machine that
+			// can take longer than the cut's delay).
+			cutDone := make(chan struct{})
+			go func() {
+				defer close(cutDone)
+				e.joinedWithin(10 * time.Second)
+				time.Sleep(700 * time.Millisecond)
 				nsTry(nsC, "iptables", "-I", "OUTPUT", "-o", "c2", "-j", "DROP")
 				nsTry(nsC, "iptables", "-I", "INPUT", "-i", "c2", "-j", "DROP")
-			})
-			defer cut.Stop()
+			}()
+			defer func() { <-cutDone }()
 			snap := snapCounters(t, e.p)
 			stop := stallWatch(t, e.p, snap, "5001", 45*time.Second)
 			_, _, err := exchange(client, server, 31, up, down)
