@@ -11,7 +11,7 @@ FUZZTIME  ?= 5s
 # Pure-Go packages: they must build and test without cgo (DESIGN.md 1).
 PURE_PKGS := ./translate/... ./dtree/... ./steering/... ./config/... ./metrics/... ./dataplane/fwd/... ./internal/...
 
-.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward compare test-stress lint fuzz clean
+.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward compare lint fuzz clean
 
 all: build
 
@@ -38,11 +38,6 @@ fuzz-short:
 
 integration: build
 	$(GO) test -tags integration -count=1 -timeout 40m -v ./tests/integration/
-
-# test-stress: the end-to-end stress cases that still stall intermittently
-# (64 concurrent connections, path cut mid-transfer); not part of `test`.
-test-stress: deps build
-	$(GO) test -tags 'integration stress' -count=1 -timeout 40m -v -run 'TestE2EConcurrent|TestE2EPathDown' ./tests/integration/
 
 demo: deps build
 	@bash scripts/demo.sh

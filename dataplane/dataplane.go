@@ -49,6 +49,11 @@ type Port struct {
 	MAC [6]byte
 	// Driver is the PMD's name.
 	Driver string
+
+	// kernelIface is the kernel interface of a vdev (iface=), and
+	// kernelDrops0 its rx_dropped when the port started (kdrops.go).
+	kernelIface  string
+	kernelDrops0 uint64
 }
 
 // Dataplane is a running set of ports and workers. Its methods are called
@@ -216,6 +221,8 @@ func (d *Dataplane) setupPort(p *Port, queues int) error {
 	if err := p.ID.Start(); err != nil {
 		return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
 	}
+	p.kernelIface = kernelIface(pc.Device)
+	p.kernelDrops0, _ = kernelRxDropped(p.kernelIface)
 	if err := p.ID.SetPromiscuous(true); err != nil {
 		d.log.Debug("promiscuous mode not available", "port", pc.Name, "err", err)
 	}

@@ -131,17 +131,24 @@ func (w *Worker) publishCounters() {
 }
 
 // PortStats implements metrics.PortStatsSource with ethdev statistics;
-// rte_eth_stats_get is safe to call while workers poll.
+// rte_eth_stats_get is safe to call while workers poll. For a vdev on a
+// kernel interface, imissed also counts the interface's receive drops
+// since the port started (kdrops.go).
 func (d *Dataplane) PortStats(i int) (metrics.PortStats, bool) {
 	if i < 0 || i >= len(d.ports) || d.closed {
 		return metrics.PortStats{}, false
 	}
-	s, err := d.ports[i].ID.Stats()
+	p := &d.ports[i]
+	s, err := p.ID.Stats()
 	if err != nil {
 		return metrics.PortStats{}, false
 	}
+	missed := s.IMissed
+	if v, ok := kernelRxDropped(p.kernelIface); ok && v >= p.kernelDrops0 {
+		missed += v - p.kernelDrops0
+	}
 	return metrics.PortStats{IPackets: s.IPackets, OPackets: s.OPackets, IBytes: s.IBytes, OBytes: s.OBytes,
-		IMissed: s.IMissed, IErrors: s.IErrors, OErrors: s.OErrors, RxNoMbuf: s.RxNoMbuf}, true
+		IMissed: missed, IErrors: s.IErrors, OErrors: s.OErrors, RxNoMbuf: s.RxNoMbuf}, true
 }
 
 // MempoolStats implements metrics.MempoolSource.

@@ -86,11 +86,13 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 	}
 	// RFC 8684 3.3.2: DATA_ACK, 4 or 8 bytes; a 4-byte one is expanded
 	// against the highest seen (I3).
+	segAck := c.dataAck
 	if o.Present.Has(option.DSS) && o.DSS.Flags&dssHasAck != 0 {
 		da := o.DSS.DataAck
 		if o.DSS.Flags&dssAck64 == 0 {
 			da = c.dataAck.Expand(o.DSS.DataAck.Lower32())
 		}
+		segAck = da
 		limit := c.s2cNxt
 		if c.s2cFin {
 			limit = c.s2cFinDSN.Add(1)
@@ -225,6 +227,19 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 			win = 0xffff
 		}
 	}
+	if c.dataAckOK && segAck.LessThan(c.dataAck) {
+		// I28: the window counts from this segment's DATA_ACK (RFC 8684
+		// 3.3.5), S counts it from the ack P writes, the highest
+		// DATA_ACK: a segment overtaken by a later one on another
+		// subflow would push S's right edge past the client's, and
+		// Linux drops MPTCP data beyond its window after its subflow
+		// acknowledged them (MPTcpExtNoDSSInWindow).
+		if d := uint64(c.dataAck-segAck) >> s0.ws; d < uint64(win) {
+			win -= uint32(d)
+		} else {
+			win = 0
+		}
+	}
 	c.winC = uint16(win)
 	e.ow.n = 0
 	if c.sackOK && (int(pk.opts.NSACK) > 0 || c.nheld > 0) {
@@ -355,10 +370,14 @@ func (e *Engine) subflowAcked(now int64, c *conn, j int, s *subflow, ack uint32)
 
 // subAckValue returns the subflow-level ack (rel SSN) P may send on
 // subflow j for C->S data (I13): at most what P saw contiguously and what
-// S acknowledged at the data level; never below what was sent before.
+// S acknowledged at the data level, cumulatively or by SACK (I25); never
+// below what was sent before.
 func (e *Engine) subAckValue(c *conn, j int, s *subflow) uint32 {
 	x := s.rcvNxt
 	if a, ok := e.store.ClientAcked(c.cmap, uint8(j), uint64(c.sAck)); ok {
+		if c.nsacked > 0 {
+			a = e.sackedSSN(c, j, a, x)
+		}
 		if header.Seq32(a).LessThan(header.Seq32(x)) {
 			x = a
 		}

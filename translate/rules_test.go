@@ -598,3 +598,202 @@ func TestSACKForHoleBeforeP(t *testing.T) {
 		t.Errorf("I24: %d ranges held after the hole closed", c.nheld)
 	}
 }
+
+// sackOpt is S's SACK option (NOP, NOP, kind 5) with the given blocks.
+func sackOpt(blocks ...[2]uint32) []byte {
+	o := []byte{optNOP, optNOP, 5, byte(2 + 8*len(blocks))}
+	for _, b := range blocks {
+		o = binary.BigEndian.AppendUint32(o, b[0])
+		o = binary.BigEndian.AppendUint32(o, b[1])
+	}
+	return o
+}
+
+// TestSubflowAckCoversSACKed: P acknowledges at the subflow level the
+// client bytes whose data-level range S has SACKed, even while S's
+// cumulative ack is stuck below them on another subflow's data; the
+// DATA_ACK stays S's cumulative ack (I25, relaxing I13's data-level
+// condition; a deliberate departure from DESIGN 3.4).
+func TestSubflowAckCoversSACKed(t *testing.T) {
+	f := newFixture(t)
+	cl := f.m.c
+	_, c := f.connIdx()
+	pay := make([]byte, 1000)
+	// The fixture sent data 0..1000 on subflow 0 (SSN 1..1001). Subflow 1
+	// carries data 1000..3000 in two mappings (SSN 1..1001, 1001..2001).
+	for k := uint32(0); k < 2; k++ {
+		f.send(t, f.cpkt(1, 1+1000*k, cl.sub[1].peerISN+1, pshF, cl.dss(1, true, cl.idsnC+1+1000+uint64(1000*k), 1+1000*k, 1000, pay), pay), Access, 1)
+	}
+	base := cl.sub[0].isn + 1 // S's TCP sequence of data offset 0
+	ackOf := func(out []Packet, port uint16) (uint32, uint64, bool) {
+		t.Helper()
+		ps := outTo(t, out, port)
+		if len(ps) == 0 {
+			return 0, 0, false
+		}
+		tcp, o := checkOut(t, &ps[len(ps)-1])
+		return uint32(tcp.Ack()), o.dataAck, true
+	}
+	// S lost data 0..1000 (subflow 0's) and SACKs 1000..2500: subflow 1
+	// is acknowledged to SSN 1501, subflow 0 not at all, and the DATA_ACK
+	// stays at data offset 0.
+	_, out := f.send(t, f.spkt(0, base, ackF, sackOpt([2]uint32{base + 1000, base + 2500}), nil), Core, 0)
+	a, da, ok := ackOf(out, 40001)
+	if !ok || a != cl.sub[1].isn+1501 {
+		t.Errorf("I25: subflow 1 acked to %d (sent %v), want 1501", a-cl.sub[1].isn, ok)
+	}
+	if ok && da != uint64(c.idsnC)+1 {
+		t.Errorf("I25: DATA_ACK %d past S's cumulative ack %d", da, uint64(c.idsnC)+1)
+	}
+	if a, _, ok := ackOf(out, 40000); ok && a != cl.sub[0].isn+1 {
+		t.Errorf("I13: subflow 0 acked to %d, S has neither acked nor SACKed its data", a-cl.sub[0].isn)
+	}
+	// A SACK block beyond what the client sent is ignored.
+	f.send(t, f.spkt(0, base, ackF, sackOpt([2]uint32{base + 1000, base + 9000}), nil), Core, 0)
+	if c.nsacked != 1 || c.sacked[0][1] != c.idsnC+1+2500 {
+		t.Errorf("I25: SACKed ranges %v after a block beyond the sent data", c.sacked[:c.nsacked])
+	}
+	// The rest of subflow 1's data is SACKed: acked to its end.
+	_, out = f.send(t, f.spkt(0, base, ackF, sackOpt([2]uint32{base + 1000, base + 3000}), nil), Core, 0)
+	if a, _, ok := ackOf(out, 40001); !ok || a != cl.sub[1].isn+2001 {
+		t.Errorf("I25: subflow 1 acked to %d (sent %v), want 2001", a-cl.sub[1].isn, ok)
+	}
+	// S's cumulative ack covers everything: the SACKed set empties and
+	// subflow 0 is acknowledged too.
+	_, out = f.send(t, f.spkt(0, base+3000, ackF, nil, nil), Core, 0)
+	if a, da, ok := ackOf(out, 40000); !ok || a != cl.sub[0].isn+1001 || da != uint64(c.idsnC)+1+3000 {
+		t.Errorf("subflow 0 acked to %d, DATA_ACK %d (sent %v)", a-cl.sub[0].isn, da, ok)
+	}
+	if c.nsacked != 0 {
+		t.Errorf("I25: %d SACKed ranges left below the cumulative ack", c.nsacked)
+	}
+}
+
+// TestDeadSubflowHoleFill: S's retransmission of a piece whose subflow is
+// dead is reinjected on a live subflow and also resent on its original
+// mapping, so the hole in the dead subflow fills if its path works again
+// and an ack revives it; with every subflow dead, the original mapping
+// alone carries the retransmission and new data goes out on an
+// established subflow instead of being dropped (I26).
+func TestDeadSubflowHoleFill(t *testing.T) {
+	f := newFixtureCfg(t, Config{MaxConnections: 4, MaxSubflows: 4, DeadAfter: 100 * time.Millisecond})
+	ci, _ := f.connIdx()
+	pay := make([]byte, 1000)
+	_, out := f.send(t, f.spkt(0, f.m.c.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	first := dstPort(t, &out[0])
+	_, o0 := checkOut(t, &out[0])
+	f.m.now += int64(300 * time.Millisecond)
+	_, out = f.send(t, f.spkt(0, f.m.c.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	if len(out) != 2 {
+		t.Fatalf("I26: %d packets for a dead subflow's retransmission, want 2 (reinjection, original)", len(out))
+	}
+	if dstPort(t, &out[0]) == first || f.e.cnt.Reinjections != 1 {
+		t.Errorf("I12: not reinjected: first on %d, again on %d", first, dstPort(t, &out[0]))
+	}
+	tcp, o := checkOut(t, &out[1])
+	if tcp.DestinationPort() != first || o.dsn != o0.dsn || o.ssn != o0.ssn || o.dataLen != o0.dataLen {
+		t.Errorf("I26: copy on port %d with mapping (%#x, %d, %d), want port %d with (%#x, %d, %d)",
+			tcp.DestinationPort(), o.dsn, o.ssn, o.dataLen, first, o0.dsn, o0.ssn, o0.dataLen)
+	}
+	// Both subflows dead: the retransmission goes out on the latest
+	// mapping's subflow only, new data on an established subflow.
+	f.m.now += int64(300 * time.Millisecond)
+	_, out = f.send(t, f.spkt(0, f.m.c.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	for j := 0; j < 2; j++ {
+		if s := f.e.sub(ci, j); !f.e.isDead(f.m.now, s) {
+			t.Fatalf("subflow %d not dead (una %d nxt %d)", j, s.sndUna, s.sndNxt)
+		}
+	}
+	if len(out) != 1 || f.e.cnt.Reinjections != 1 {
+		t.Errorf("I26: every subflow dead: %d packets, %d reinjections; want 1 on the original mapping", len(out), f.e.cnt.Reinjections)
+	}
+	drops := f.e.cnt.Drops[DropNoSubflow]
+	v, out := f.send(t, f.spkt(1000, f.m.c.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	if v != Forward || len(out) != 1 || f.e.cnt.Drops[DropNoSubflow] != drops {
+		t.Errorf("I26: new data with every subflow dead: %v, %d packets, no_subflow drops %d", v, len(out), f.e.cnt.Drops[DropNoSubflow]-drops)
+	}
+}
+
+// TestLostAtDataLevelReinjected: bytes the client acknowledged on their
+// subflow but not at the data level, which S therefore sends again, go
+// out once more on their original mapping (the DATA_ACK may have been
+// lost); the second time S sends them they are reinjected as a new
+// mapping, because the client's subflow would discard the original as a
+// duplicate while its MPTCP level lacks them (I27).
+func TestLostAtDataLevelReinjected(t *testing.T) {
+	f := newFixture(t)
+	ci, c := f.connIdx()
+	pay := make([]byte, 1000)
+	_, out := f.send(t, f.spkt(0, f.m.c.sub[0].isn+1001, pshF, nil, pay), Core, 0)
+	_, o0 := checkOut(t, &out[0])
+	j := 0
+	if dstPort(t, &out[0]) == 40001 {
+		j = 1
+	}
+	// The client acknowledges the segment on its subflow; its DATA_ACK
+	// stays below it (its MPTCP level dropped the data).
+	s := f.e.sub(ci, j)
+	sub := &f.m.c.sub[j]
+	var w optWriter
+	w.dss(uint64(c.idsnP)+1, false, 0, 0, 0, false, false, 0)
+	f.send(t, simBuildIP(false, sub.addr, f.m.sAddr, sub.port, 5201, uint32(s.isnC.Add(s.rcvNxt)), uint32(s.isnP.Add(s.sndNxt)), ackF, 1024, w.pad(), nil), Access, uint8(j))
+	if s.sndUna != s.sndNxt {
+		t.Fatalf("subflow ack not taken: una %d nxt %d", s.sndUna, s.sndNxt)
+	}
+	_, out = f.send(t, f.spkt(0, f.m.c.sub[0].isn+1001, pshF, nil, pay), Core, 0)
+	_, o := checkOut(t, &out[0])
+	if o.ssn != o0.ssn || o.dsn != o0.dsn || f.e.cnt.Reinjections != 0 {
+		t.Errorf("I27: first resend: mapping (%#x, %d), %d reinjections; want the original (%#x, %d)", o.dsn, o.ssn, f.e.cnt.Reinjections, o0.dsn, o0.ssn)
+	}
+	_, out = f.send(t, f.spkt(0, f.m.c.sub[0].isn+1001, pshF, nil, pay), Core, 0)
+	_, o = checkOut(t, &out[0])
+	if o.dsn != o0.dsn || o.dataLen != o0.dataLen || dstPort(t, &out[0]) == uint16(40000+j) && o.ssn == o0.ssn || f.e.cnt.Reinjections != 1 {
+		t.Errorf("I27: second resend: mapping (%#x, %d, %d) on %d, %d reinjections; want a new mapping of the same data",
+			o.dsn, o.ssn, o.dataLen, dstPort(t, &out[0]), f.e.cnt.Reinjections)
+	}
+}
+
+// TestWindowFromOlderDataAck: a client segment whose DATA_ACK is older
+// than one P has already seen (overtaken on another subflow) has its
+// window shortened by the difference, so S's right edge, counted from
+// the highest DATA_ACK, stays where the client put it (I28).
+func TestWindowFromOlderDataAck(t *testing.T) {
+	f := newFixture(t)
+	ci, c := f.connIdx()
+	pay := make([]byte, 1000)
+	for _, off := range []uint32{0, 1000} {
+		f.send(t, f.spkt(off, f.m.c.sub[0].isn+1001, pshF, nil, pay), Core, 0)
+	}
+	s0 := f.e.sub(ci, 0)
+	base := uint64(c.idsnP) + 1
+	ack := func(j int, dataAck uint64, win uint16) (header.TCP, bool) {
+		t.Helper()
+		s := f.e.sub(ci, j)
+		sub := &f.m.c.sub[j]
+		var w optWriter
+		w.dss(dataAck, false, 0, 0, 0, false, false, 0)
+		ip := simBuildIP(false, sub.addr, f.m.sAddr, sub.port, 5201, uint32(s.isnC.Add(s.rcvNxt)), uint32(s.isnP.Add(s.sndUna)), ackF, win, w.pad(), nil)
+		_, out := f.send(t, ip, Access, uint8(j))
+		for i := range out {
+			if dstPort(t, &out[i]) == 5201 {
+				tcp, _ := checkOut(t, &out[i])
+				return tcp, true
+			}
+		}
+		return nil, false
+	}
+	// The newer DATA_ACK (2000 bytes) arrives first on subflow 1, then the
+	// older one (1000 bytes) on subflow 0, both with a window of 500 units.
+	ack(1, base+2000, 500)
+	tcp, ok := ack(0, base+1000, 500)
+	if !ok {
+		t.Fatal("the client's ACK was not forwarded to S")
+	}
+	want := 500 - uint16(1000>>s0.ws)
+	if tcp.Window() != want {
+		t.Errorf("I28: window %d to S (scale %d), want %d", tcp.Window(), s0.ws, want)
+	}
+	if a := uint64(c.dataAck); a != base+2000 {
+		t.Errorf("DATA_ACK went back to %d", a-base)
+	}
+}

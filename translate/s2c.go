@@ -53,6 +53,9 @@ func (e *Engine) s2c(now int64, p *Packet, ci int32, c *conn) Verdict {
 		if c.sAck.LessThan(ad) && ad.LessThanEq(limit) {
 			c.sAck = ad
 		}
+		if c.nsacked > 0 || pk.opts.NSACK > 0 {
+			e.sackedNote(c) // I25
+		}
 	}
 	fin := pk.flags&header.TCPFlagFin != 0
 	L := uint32(pk.payLen)
@@ -140,6 +143,24 @@ func (e *Engine) isDead(now int64, s *subflow) bool {
 	return s.dead
 }
 
+// anyEstablished returns the established subflow of c that has not
+// finished with the fewest bytes in flight, or -1: the carrier of S->C
+// data when every subflow is dead (I26).
+func (e *Engine) anyEstablished(ci int32, c *conn) int {
+	best := -1
+	var inflight uint32
+	for k := 0; k < int(c.nsub); k++ {
+		s := e.sub(ci, k)
+		if s.state != subEstablished || s.finRcvd {
+			continue
+		}
+		if f := s.sndNxt - s.sndUna; best < 0 || f < inflight {
+			best, inflight = k, f
+		}
+	}
+	return best
+}
+
 // pick runs the scheduler, or returns -1 when no subflow is live.
 func (e *Engine) pick(now int64, ci int32, c *conn) int {
 	j := e.sched.Pick(e.schedInfo(now, ci, c), int(c.rrLast))
@@ -173,12 +194,35 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 		}
 		pieces = e.pieces[:n]
 	}
-	// Resolve gaps and dead subflows into new mappings.
+	// Resolve gaps and dead subflows into new mappings. A piece of a dead
+	// subflow is also resent on its original mapping (I26): as Linux
+	// retransmits on a stale subflow while reinjecting its data, so the
+	// hole the lost piece left in that subflow fills if its path works
+	// again; with no live subflow, the original mapping alone carries it.
+	var fills [len(e.pieces)]dtree.Piece
+	var fillSum [len(e.pieces)]uint16
+	nfill := 0
 	for i := range pieces {
 		pc := &pieces[i]
 		if pc.Sub != dtree.NoSubflow {
 			s := e.sub(ci, int(pc.Sub))
-			usable := s.state == subEstablished && !e.isDead(now, s)
+			usable := s.state == subEstablished
+			if usable && header.DSN64(pc.DSN) == c.dataAck && header.Seq32(pc.SSN+pc.Len).LessThanEq(header.Seq32(s.sndUna)) {
+				// I27: the client acknowledged these bytes on the subflow
+				// but its DATA_ACK stops at them, and S sends them again.
+				// Once, the original mapping goes (the DATA_ACK may just
+				// have been lost); if S sends the same bytes a second
+				// time, the client's MPTCP level lost them after its
+				// subflow took them (Linux drops data beyond its MPTCP
+				// window: MPTcpExtNoDSSInWindow), the subflow would
+				// discard the original mapping as a duplicate, and a new
+				// mapping is the only way to deliver them.
+				if c.lostArmed && c.lostDSN == c.dataAck {
+					usable, c.lostArmed = false, false
+				} else {
+					c.lostArmed, c.lostDSN = true, c.dataAck
+				}
+			}
 			if usable && c.csum && !(pc.DSN == pc.MapDSN && pc.Len == pc.MapLen) {
 				// Part of a mapping on a checksum connection: its DSS
 				// needs the whole mapping's sum (RFC 8684 3.3.1). Without
@@ -189,6 +233,15 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 					usable = false
 					e.cnt.ChecksumMisses++
 				}
+			}
+			if usable && e.isDead(now, s) {
+				if e.sched.Pick(e.schedInfo(now, ci, c), int(c.rrLast)) < 0 {
+					e.cnt.Retransmits++ // no live subflow: the original mapping alone
+					continue
+				}
+				fills[nfill], fillSum[nfill] = *pc, e.psum[i]
+				nfill++
+				usable = false
 			}
 			if usable {
 				e.cnt.Retransmits++
@@ -203,7 +256,11 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 		}
 		j := e.pick(now, ci, c)
 		if j < 0 {
-			return e.drop(DropNoSubflow)
+			// No live subflow: a dead one that is still established
+			// takes the data rather than S's next RTO (I26).
+			if j = e.anyEstablished(ci, c); j < 0 {
+				return e.drop(DropNoSubflow)
+			}
 		}
 		s := e.sub(ci, j)
 		d := header.DSN64(pc.DSN)
@@ -275,6 +332,27 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 		if !e.s2cSegment(q, ci, c, pc, payload, header.OnesSum(payload, 0), e.psum[i], true) {
 			e.emitted = e.emitted[:len(e.emitted)-1]
 			e.cnt.Drops[DropOptionSpace]++
+		}
+	}
+	if nfill > 0 && e.payloadIntact(p) { // I9: copies are summed afresh
+		for i := 0; i < nfill; i++ {
+			pc := &fills[i]
+			if c.csum && pc.DSN == pc.MapDSN && pc.Len == pc.MapLen {
+				off := e.pk.payOff + int(pc.DSN-base)
+				fillSum[i] = header.OnesSum(p.Buf[off:off+int(pc.Len)], 0)
+			}
+			q := e.newPacket()
+			if q == nil {
+				break
+			}
+			off := e.pk.payOff + int(pc.DSN-base)
+			payload := p.Buf[off : off+int(pc.Len)]
+			if !e.s2cSegment(q, ci, c, pc, payload, header.OnesSum(payload, 0), fillSum[i], true) {
+				e.emitted = e.emitted[:len(e.emitted)-1]
+				e.cnt.Drops[DropOptionSpace]++
+				continue
+			}
+			e.cnt.Retransmits++
 		}
 	}
 	pc := &pieces[0]

@@ -121,6 +121,16 @@ type conn struct {
 	pmap     dtree.ProxyMap
 	lastSeen int64
 	closedAt int64
+
+	// C->S data S has SACKed above sAck, which the subflow acks may
+	// cover (I25, sacked.go).
+	sacked  [maxSacked][2]header.DSN64
+	nsacked uint8
+
+	// S resent DATA_ACK's bytes once although the client holds them on
+	// their subflow (I27): a second time, they are reinjected.
+	lostArmed bool
+	lostDSN   header.DSN64
 }
 
 // c2sSeq is tcp_seq(DSN_c) = ISN_c + (DSN_c - IDSN_C) mod 2^32 (I1).

@@ -3,11 +3,20 @@
 package integration
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -252,8 +261,12 @@ func TestE2ELoss(t *testing.T) {
 }
 
 // TestE2ERateLimited: client-to-server paths shaped to 200 and 50 Mbit/s
-// with HTB: delivery stays exact and both paths carry data; the aggregate
-// rate is reported.
+// with HTB (issue 4 case 5). Asserted: byte-exact delivery, and both
+// shaped paths carrying a substantial share of the data (at least a
+// tenth each: the slow path's fair share is a fifth), which needs I25 -
+// without it the fast subflow waits for the slow one's acknowledgements.
+// The aggregate rate is reported, not asserted (no timing thresholds):
+// the goal is above the faster path alone (200 Mbit/s).
 func TestE2ERateLimited(t *testing.T) {
 	e := newE2E(t, "198.18.3.2:5001")
 	for dev, rate := range map[string]string{"c1": "200mbit", "c2": "50mbit"} {
@@ -261,8 +274,9 @@ func TestE2ERateLimited(t *testing.T) {
 		nsRun(t, nsC, "tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", rate, "ceil", rate)
 	}
 	ctx := withTimeout(t, 3*time.Minute)
-	const size = 40 << 20
+	const size = 64 << 20
 	client, server := e.connect(ctx, true)
+	m0 := e.p.mustScrape(t)
 	start := time.Now()
 	if _, _, err := exchange(client, server, 51, size, 0); err != nil {
 		t.Fatal(err)
@@ -270,13 +284,20 @@ func TestE2ERateLimited(t *testing.T) {
 	el := time.Since(start).Seconds()
 	client.Close()
 	server.Close()
+	m1 := e.p.mustScrape(t)
+	var share [2]float64
+	for i, port := range []string{"p1", "p2"} {
+		l := []string{`direction="c2s"`, `port="` + port + `"`}
+		share[i] = (sum(m1, "flexcp_translated_bytes_total", l...) - sum(m0, "flexcp_translated_bytes_total", l...)) / size
+		if share[i] < 0.1 {
+			t.Errorf("access port %s carried %.1f%% of the client's data, want at least 10%%", port, 100*share[i])
+		}
+	}
 	rate := float64(size) * 8 / el / 1e6
-	// Reported, not asserted (no timing thresholds in tests): the goal is
-	// an aggregate above the faster path (200 Mbit/s); see the README for
-	// where flexcp stands. What is asserted is the behaviour: byte-exact
-	// delivery and both shaped paths carrying the client's data.
-	t.Logf("aggregate %.0f Mbit/s over paths shaped to 200 and 50 Mbit/s (goal: above 200)", rate)
+	t.Logf("aggregate %.0f Mbit/s over paths shaped to 200 and 50 Mbit/s (goal: above 200); p1 carried %.0f%%, p2 %.0f%% of the bytes",
+		rate, 100*share[0], 100*share[1])
 	e.checkTwoSubflows(1 << 20)
+	e.waitIdle()
 }
 
 // TestE2ECloses: client closes first, server closes first, server resets,
@@ -351,53 +372,200 @@ func newStreamWrite(c net.Conn, n int64) {
 	}
 }
 
-// TestE2EManyShort: 1000 short request/response connections (connect, 64
-// bytes each way, close), all succeed and all are released.
+// TestE2EManyShort: 1000 short request/response connections (issue 4
+// case 10) against a real HTTP server: nginx in the server namespace with
+// a private configuration, and MPTCP clients in the client namespace, each
+// doing one HTTP/1.1 GET with "Connection: close". Every response must be
+// 200 with the exact static body, the client's kernel must have negotiated
+// MPTCP on every connection, and flexcp must release every connection.
 func TestE2EManyShort(t *testing.T) {
 	e := newE2E(t, "198.18.3.2:5001")
-	ctx := withTimeout(t, 3*time.Minute)
-	go func() {
-		for {
-			s, err := e.ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer s.Close()
-				buf := make([]byte, 64)
-				s.SetDeadline(time.Now().Add(30 * time.Second))
-				if _, err := readFull(s, buf); err == nil {
-					s.Write(buf)
-				}
-			}()
-		}
-	}()
-	const n = 1000
+	const addr = "198.18.3.2:8080"
+	body := make([]byte, 4000) // about three segments: more than a ping
+	newStream(77).Read(body)
+	ng := startNginx(t, addr, body)
+	ctx := withTimeout(t, 5*time.Minute)
+	const n, workers = 1000, 4
+	var mu sync.Mutex
+	var fails []string
+	next := make(chan int)
+	var wg sync.WaitGroup
 	start := time.Now()
-	var fails int
-	for i := 0; i < n; i++ {
-		c, err := dialMPTCP(ctx, "", e.server)
-		if err != nil {
-			fails++
-			continue
-		}
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		req := []byte(fmt.Sprintf("%064d", i))
-		resp := make([]byte, 64)
-		if _, err := c.Write(req); err != nil {
-			fails++
-		} else if _, err := readFull(c, resp); err != nil || string(resp) != string(req) {
-			fails++
-		}
-		c.Close()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := httpGet(ctx, addr, i, body); err != nil {
+					mu.Lock()
+					fails = append(fails, err.Error())
+					mu.Unlock()
+				}
+			}
+		}()
 	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	el := time.Since(start).Seconds()
-	t.Logf("%d request/response connections in %.1fs (%.0f/s), %d failed", n, el, n/el, fails)
-	if fails > 0 {
-		t.Errorf("%d of %d short connections failed", fails, n)
+	t.Logf("%d HTTP GETs (one MPTCP connection each, %d at a time) in %.1fs (%.0f/s), %d failed", n, workers, el, n/el, len(fails))
+	if len(fails) > 0 {
+		t.Errorf("%d of %d requests failed; first: %s", len(fails), n, fails[0])
+	}
+	if got := e.mibDelta("MPTcpExtMPCapableSYNACKRX"); got < n {
+		t.Errorf("client received %d MP_CAPABLE SYN/ACKs, want >= %d (connections fell back to TCP)", got, n)
 	}
 	waitMetric(t, e.p, "flexcp_connections_opened_total", n)
 	e.waitIdle()
+	ng.stop(t)
+}
+
+// httpGet opens one MPTCP connection to addr, sends GET /body (request i)
+// and checks that the response is 200 with body want.
+func httpGet(ctx context.Context, addr string, i int, want []byte) error {
+	c, err := dialMPTCP(ctx, "", addr)
+	if err != nil {
+		return fmt.Errorf("request %d: connect: %w", i, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	req := fmt.Sprintf("GET /body?i=%d HTTP/1.1\r\nHost: flexcp-test\r\nConnection: close\r\n\r\n", i)
+	if _, err := io.WriteString(c, req); err != nil {
+		return fmt.Errorf("request %d: write: %w", i, err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return fmt.Errorf("request %d: read response: %w", i, err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("request %d: read body: %w", i, err)
+	}
+	if resp.StatusCode != 200 || !bytes.Equal(got, want) {
+		return fmt.Errorf("request %d: HTTP %d, %d body bytes (want 200, %d bytes, equal: %v)", i, resp.StatusCode, len(got), len(want), bytes.Equal(got, want))
+	}
+	// The server closes after the response; the client reads its FIN.
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		return fmt.Errorf("request %d: after the response: %d bytes, %v; want EOF", i, n, err)
+	}
+	return nil
+}
+
+// nginx is an nginx master process started by a test in the server
+// namespace, with its own configuration, PID file and temporary paths.
+type nginx struct {
+	cmd     *exec.Cmd
+	dir     string
+	pidFile string
+	done    chan error
+	stopped bool
+}
+
+// startNginx runs nginx (in the foreground, so the test owns its PID) in
+// fcp-s, listening on addr and serving body at /body, and waits until it
+// accepts connections. It is stopped by its PID when the test ends.
+func startNginx(t *testing.T, addr string, body []byte) *nginx {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "html"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "html", "body"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`# written by TestE2EManyShort
+daemon off;
+master_process on;
+user root; # the workers must read the test's private (0700) directory
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	default_type application/octet-stream;
+	client_body_temp_path %[1]s/client_body;
+	proxy_temp_path %[1]s/proxy;
+	fastcgi_temp_path %[1]s/fastcgi;
+	uwsgi_temp_path %[1]s/uwsgi;
+	scgi_temp_path %[1]s/scgi;
+	server {
+		listen %[2]s;
+		root %[1]s/html;
+		location = /body { }
+	}
+}
+`, dir, addr)
+	cfg := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ng := &nginx{dir: dir, pidFile: filepath.Join(dir, "nginx.pid"), done: make(chan error, 1)}
+	ng.cmd = exec.Command("ip", "netns", "exec", nsS, "nginx", "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", cfg)
+	var out bytes.Buffer
+	ng.cmd.Stdout, ng.cmd.Stderr = &out, &out
+	if err := ng.cmd.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	go func() { ng.done <- ng.cmd.Wait() }()
+	t.Cleanup(func() { ng.stop(t) })
+	for i := 0; ; i++ {
+		select {
+		case err := <-ng.done:
+			ng.done <- err
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx exited during start-up: %v\n%s%s", err, out.String(), log)
+		default:
+		}
+		var c net.Conn
+		err := inNetns(nsS, func() error {
+			var err error
+			c, err = net.DialTimeout("tcp", addr, time.Second)
+			return err
+		})
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i == 100 {
+			t.Fatalf("nginx does not accept on %s: %v", addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// ip netns exec runs nginx in place: its PID file names our child.
+	pid, err := os.ReadFile(ng.pidFile)
+	if err != nil || strings.TrimSpace(string(pid)) != strconv.Itoa(ng.cmd.Process.Pid) {
+		t.Fatalf("nginx PID file says %q (%v), want %d", pid, err, ng.cmd.Process.Pid)
+	}
+	return ng
+}
+
+// stop ends nginx by its PID (SIGQUIT: graceful shutdown) and checks that
+// it exited and removed its PID file.
+func (ng *nginx) stop(t *testing.T) {
+	t.Helper()
+	if ng.stopped {
+		return
+	}
+	ng.stopped = true
+	_ = ng.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case err := <-ng.done:
+		ng.done <- err
+		if err != nil {
+			t.Errorf("nginx exited with %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		_ = ng.cmd.Process.Kill()
+		<-ng.done
+		t.Errorf("nginx did not stop within 15 s of SIGQUIT")
+	}
+	if _, err := os.Stat(ng.pidFile); err == nil {
+		t.Errorf("nginx left its PID file %s behind", ng.pidFile)
+	}
 }
 
 func readFull(c net.Conn, b []byte) (int, error) {
@@ -432,12 +600,12 @@ func nstatAll(t testing.TB, ns string) map[string]int64 {
 // counterSnap is a snapshot of the kernels' and flexcp's counters, for
 // logging what changed over one step of a test.
 type counterSnap struct {
-	c, s map[string]int64
-	p    map[string]float64
+	c, s, l map[string]int64
+	p       map[string]float64
 }
 
 func snapCounters(t testing.TB, p *proxy) counterSnap {
-	return counterSnap{c: nstatAll(t, nsC), s: nstatAll(t, nsS), p: p.mustScrape(t)}
+	return counterSnap{c: nstatAll(t, nsC), s: nstatAll(t, nsS), l: linkCounters(t), p: p.mustScrape(t)}
 }
 
 // logDelta logs the counters that changed since a (MPTCP, TCP retransmission
@@ -457,9 +625,9 @@ func logDelta(t testing.TB, p *proxy, a counterSnap) {
 	for _, side := range []struct {
 		name string
 		x, y map[string]int64
-	}{{"client", a.c, b.c}, {"server", a.s, b.s}} {
+	}{{"client", a.c, b.c}, {"server", a.s, b.s}, {"link", a.l, b.l}} {
 		for k, v := range side.y {
-			if d := v - side.x[k]; d != 0 && interesting(k) {
+			if d := v - side.x[k]; d != 0 && (interesting(k) || side.name == "link" && (strings.Contains(k, "drop") || strings.Contains(k, "err"))) {
 				fmt.Fprintf(&sb, "  %s %s %d\n", side.name, k, d)
 			}
 		}
