@@ -41,6 +41,13 @@ const (
 	// DropMapFull: the S->C mapping store of a connection was full; the
 	// segment was dropped (S retransmits it later).
 	DropMapFull
+	// DropMapConflict: a client DSS mapping that contradicts one the
+	// client sent earlier for the same subflow bytes (RFC 8684 section
+	// 3.3.1: the receiver must not accept it); the segment is dropped.
+	DropMapConflict
+	// DropRSTOutOfWindow: an RST whose sequence number is outside the
+	// receive window (RFC 5961 section 3.2); it closes nothing.
+	DropRSTOutOfWindow
 	// DropReasonCount is the number of drop reasons.
 	DropReasonCount
 )
@@ -48,7 +55,7 @@ const (
 var dropReasonNames = [DropReasonCount]string{
 	"malformed", "no_mapping", "no_headroom", "option_space", "alloc_failed",
 	"emit_full", "bad_state", "unsupported", "no_subflow", "stale",
-	"key_exhausted", "map_full",
+	"key_exhausted", "map_full", "map_conflict", "rst_out_of_window",
 }
 
 // String returns the reason's metric label.
