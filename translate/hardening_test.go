@@ -210,3 +210,46 @@ func TestRandomKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedJoinThenClose: a join refused (bad HMAC) or reset before its
+// third ACK frees its slot; a later MP_FASTCLOSE or server RST must not
+// count that slot closed again (the subflow gauge went to -1 on the wire,
+// TestHostileWire).
+func TestRefusedJoinThenClose(t *testing.T) {
+	for _, closer := range []string{"fastclose", "server rst"} {
+		t.Run(closer, func(t *testing.T) {
+			f := newFixture(t)
+			_, c := f.connIdx()
+			v, out := f.send(t, joinSynPkt(f, 50002, c.tokenP), Access, 1)
+			if v != Forward || len(out) != 1 {
+				t.Fatalf("join SYN: %v", v)
+			}
+			synack, _ := checkOut(t, &out[0])
+			opts := make([]byte, 24)
+			opts[0], opts[1], opts[2] = optMPTCP, optLenJoinAck, mptcpSubJoin<<4
+			ack := simBuildIP(false, f.m.c.sub[1].addr, f.m.sAddr, 50002, 5201, 778, uint32(synack.Seq())+1, ackF, 1024, opts, nil)
+			if v, _ := f.send(t, ack, Access, 1); v != Forward || f.e.cnt.JoinsRejected[JoinBadHMAC] != 1 {
+				t.Fatalf("bad HMAC: %v, rejected %v", v, f.e.cnt.JoinsRejected)
+			}
+			if closer == "fastclose" {
+				fc := make([]byte, 12)
+				fc[0], fc[1], fc[2] = optMPTCP, optLenFastclose, mptcpSubFastclose<<4
+				binary.BigEndian.PutUint64(fc[4:], c.keyP)
+				f.send(t, f.cpkt(0, 1001, f.m.c.sub[0].peerISN+1, ackF, fc, nil), Access, 0)
+			} else {
+				ackOff := uint32(0)
+				if c.dataAckOK {
+					ackOff = uint32(c.ackToS(c.dataAck) - c.isnS.Add(1))
+				}
+				f.send(t, f.spkt(ackOff, 0, header.TCPFlagRst, nil, nil), Core, 0)
+			}
+			f.e.Tick(f.m.now + int64(f.e.cfg.Linger) + int64(20e6))
+			if f.e.ActiveConnections() != 0 || f.e.ActiveSubflows() != 0 {
+				t.Errorf("after %s: connections %d subflows %d, want 0 and 0", closer, f.e.ActiveConnections(), f.e.ActiveSubflows())
+			}
+			if f.e.cnt.SubflowOpened+f.e.cnt.JoinsRejected[JoinBadHMAC] < f.e.cnt.SubflowClosed {
+				t.Errorf("closed %d subflows, opened %d", f.e.cnt.SubflowClosed, f.e.cnt.SubflowOpened)
+			}
+		})
+	}
+}
