@@ -29,9 +29,10 @@ func TestHostileWire(t *testing.T) {
 	}
 	defer ln2.Close()
 	guardRawPorts(t, 41000, 43999)
-	c1 := openRaw(t, nsC, "c1", nsP, "p1")
-	c2 := openRaw(t, nsC, "c2", nsP, "p2")
-	s1 := openRaw(t, nsS, "s1", nsP, "p3")
+	keep := rawPorts(41000, 43999)
+	c1 := openRawFilter(t, nsC, "c1", nsP, "p1", keep)
+	c2 := openRawFilter(t, nsC, "c2", nsP, "p2", keep)
+	s1 := openRawFilter(t, nsS, "s1", nsP, "p3", keep)
 
 	// The healthy transfer, concurrently.
 	ctx := withTimeout(t, 5*time.Minute)

@@ -26,6 +26,7 @@ type rawIface struct {
 	ifi    int
 	mac    net.HardwareAddr // the interface's own MAC
 	peer   net.HardwareAddr // the MAC frames are sent to
+	keep   func(*rawSeg) bool // nil keeps every segment
 	mu     sync.Mutex
 	segs   []rawSeg
 	closed chan struct{}
@@ -58,7 +59,14 @@ func ifaceMAC(t testing.TB, ns, dev string) net.HardwareAddr {
 // MAC of peerDev in peerNS. It is closed when the test ends.
 func openRaw(t testing.TB, ns, dev, peerNS, peerDev string) *rawIface {
 	t.Helper()
-	r := &rawIface{mac: ifaceMAC(t, ns, dev), peer: ifaceMAC(t, peerNS, peerDev), closed: make(chan struct{})}
+	return openRawFilter(t, ns, dev, peerNS, peerDev, nil)
+}
+
+// openRawFilter is openRaw keeping only the received segments keep
+// accepts (a bulk transfer on the same interface is not stored).
+func openRawFilter(t testing.TB, ns, dev, peerNS, peerDev string, keep func(*rawSeg) bool) *rawIface {
+	t.Helper()
+	r := &rawIface{mac: ifaceMAC(t, ns, dev), peer: ifaceMAC(t, peerNS, peerDev), closed: make(chan struct{}), keep: keep}
 	err := inNetns(ns, func() error {
 		ifc, err := net.InterfaceByName(dev)
 		if err != nil {
@@ -104,7 +112,7 @@ func (r *rawIface) read() {
 		if binary.BigEndian.Uint16(buf[12:]) != 0x0800 {
 			continue
 		}
-		if s, ok := decodeSeg(append([]byte(nil), buf[14:n]...)); ok {
+		if s, ok := decodeSeg(append([]byte(nil), buf[14:n]...)); ok && (r.keep == nil || r.keep(&s)) {
 			r.mu.Lock()
 			r.segs = append(r.segs, s)
 			r.mu.Unlock()
@@ -156,7 +164,17 @@ func (r *rawIface) send(t testing.TB, ip []byte) {
 	copy(f[6:], r.mac)
 	binary.BigEndian.PutUint16(f[12:], 0x0800)
 	f = append(f, ip...)
-	if err := unix.Sendto(r.fd, f, 0, &unix.SockaddrLinklayer{Ifindex: r.ifi, Halen: 6, Addr: [8]byte(append(r.peer[:6:6], 0, 0))}); err != nil {
+	to := &unix.SockaddrLinklayer{Ifindex: r.ifi, Halen: 6, Addr: [8]byte(append(r.peer[:6:6], 0, 0))}
+	for try := 0; ; try++ {
+		err := unix.Sendto(r.fd, f, 0, to)
+		if err == nil {
+			return
+		}
+		// A flood fills the socket's send buffer: wait for room.
+		if (err == unix.ENOBUFS || err == unix.EAGAIN) && try < 1000 {
+			time.Sleep(time.Millisecond)
+			continue
+		}
 		t.Fatalf("raw send: %v", err)
 	}
 }
@@ -179,6 +197,26 @@ func (r *rawIface) wait(from int, d time.Duration, match func(*rawSeg) bool) (ra
 			return rawSeg{}, false
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// count returns how many received segments since index from match.
+func (r *rawIface) count(from int, match func(*rawSeg) bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for i := from; i < len(r.segs); i++ {
+		if match(&r.segs[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// rawPorts keeps segments from or to ports lo-hi, and fragments.
+func rawPorts(lo, hi uint16) func(*rawSeg) bool {
+	return func(s *rawSeg) bool {
+		return s.frag || (s.sport >= lo && s.sport <= hi) || (s.dport >= lo && s.dport <= hi)
 	}
 }
 
