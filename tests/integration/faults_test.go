@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -51,7 +50,7 @@ func TestFaultLoss(t *testing.T) {
 	}
 }
 
-// TestFaultFlap: one path at a time goes down and up every 2 s (all its
+// TestFaultFlap: one path at a time goes down and up every second (all its
 // packets dropped while down) during a transfer both ways: delivery is
 // byte-exact and flexcp returns to idle.
 func TestFaultFlap(t *testing.T) {
@@ -85,7 +84,7 @@ func TestFaultFlap(t *testing.T) {
 					select {
 					case <-stop:
 						return
-					case <-time.After(2 * time.Second):
+					case <-time.After(time.Second):
 					}
 					set(!down)
 					if down {
@@ -94,10 +93,13 @@ func TestFaultFlap(t *testing.T) {
 				}
 			}()
 			ctx := withTimeout(t, 4*time.Minute)
-			e.run1(ctx, uint64(1100+i), 48<<20, 48<<20)
+			e.run1(ctx, uint64(1100+i), 256<<20, 256<<20)
 			close(stop)
 			wg.Wait()
 			t.Logf("path %s went down %d times during the transfer", dev, flaps)
+			if flaps == 0 {
+				t.Errorf("the transfer ended before the first flap: make it longer")
+			}
 			checkIdle(t, e.p, base, 30*time.Second)
 		})
 	}
@@ -141,13 +143,12 @@ func TestFaultServerRestart(t *testing.T) {
 		s.(*net.TCPConn).SetLinger(0)
 		s.Close()
 	}
-	reset := 0
+	// Every client's stream ends (the Linux client reports a received
+	// MP_FASTCLOSE to a reader as end of stream, to a writer as a reset).
 	for range clients {
 		select {
 		case err := <-errs:
-			if err != nil && !errors.Is(err, net.ErrClosed) {
-				reset++
-			}
+			t.Logf("client read ended: %v", err)
 		case <-time.After(30 * time.Second):
 			t.Fatalf("a client did not see its connection end within 30 s of the server's crash")
 		}
@@ -155,9 +156,10 @@ func TestFaultServerRestart(t *testing.T) {
 	for _, c := range clients {
 		c.Close()
 	}
-	t.Logf("%d of %d clients saw their connection reset", reset, n)
-	if reset != n {
-		t.Errorf("%d clients ended without an error, want all %d reset", n-reset, n)
+	// flexcp turned each server RST into RST + MP_FASTCLOSE on the
+	// client's subflows (RFC 8684 3.5): the client kernel counted them.
+	if got := e.mibDelta("MPTcpExtMPFastcloseRx"); got < n {
+		t.Errorf("client received %d MP_FASTCLOSE, want >= %d (one per reset connection)", got, n)
 	}
 	checkIdle(t, e.p, base, 30*time.Second)
 
