@@ -11,7 +11,7 @@ FUZZTIME  ?= 5s
 # Pure-Go packages: they must build and test without cgo (DESIGN.md 1).
 PURE_PKGS := ./translate/... ./dtree/... ./steering/... ./config/... ./metrics/... ./dataplane/fwd/... ./internal/...
 
-.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward compare test-stress lint fuzz clean
+.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward compare test-stress soak lint fuzz clean
 
 all: build
 
@@ -43,6 +43,14 @@ integration: build
 # (64 concurrent connections, path cut mid-transfer); not part of `test`.
 test-stress: deps build
 	$(GO) test -tags 'integration stress' -count=1 -timeout 40m -v -run 'TestE2EConcurrent|TestE2EPathDown' ./tests/integration/
+
+# soak: mixed traffic with connection churn for DURATION (default 30m),
+# flexcp's memory and tables sampled every few seconds into
+# results/soak.csv and results/soak.md, with a flatness check at the end.
+# Not part of `test`.
+DURATION ?= 30m
+soak: deps build
+	SOAK_DURATION=$(DURATION) $(GO) test -tags 'integration soak' -count=1 -timeout 0 -v -run '^TestSoak$$' ./tests/integration/
 
 demo: deps build
 	@bash scripts/demo.sh

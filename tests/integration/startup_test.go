@@ -129,3 +129,38 @@ func TestStartupRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestMetricsDefaultLoopback: with no listen key in [metrics], flexcp's
+// metrics endpoint listens on the loopback address only (127.0.0.1:9750),
+// never on a wildcard address.
+func TestMetricsDefaultLoopback(t *testing.T) {
+	topology(t)
+	cfg := exampleConfig(t, "netns.toml")
+	var kept []string
+	for _, l := range strings.Split(cfg, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "listen =") {
+			kept = append(kept, l)
+		}
+	}
+	cfg = strings.Join(kept, "\n")
+	if strings.Contains(cfg, "listen =") {
+		t.Fatal("config still sets listen")
+	}
+	p := startProxy(t, cfg)
+	p.mustScrape(t)
+	out := nsRun(t, nsP, "ss", "-ltnH")
+	found := false
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 4 || !strings.HasSuffix(f[3], ":9750") {
+			continue
+		}
+		if f[3] != "127.0.0.1:9750" {
+			t.Errorf("metrics socket listens on %s, want 127.0.0.1:9750 only", f[3])
+		}
+		found = true
+	}
+	if !found {
+		t.Errorf("no listening socket on port 9750 in %s:\n%s", nsP, out)
+	}
+}
