@@ -24,8 +24,8 @@ import (
 type rawIface struct {
 	fd     int
 	ifi    int
-	mac    net.HardwareAddr // the interface's own MAC
-	peer   net.HardwareAddr // the MAC frames are sent to
+	mac    net.HardwareAddr   // the interface's own MAC
+	peer   net.HardwareAddr   // the MAC frames are sent to
 	keep   func(*rawSeg) bool // nil keeps every segment
 	mu     sync.Mutex
 	segs   []rawSeg
