@@ -253,3 +253,57 @@ func TestRefusedJoinThenClose(t *testing.T) {
 		})
 	}
 }
+
+// TestIPv6ExtensionHeadersOnTrackedFlow: an IPv6 segment of a translated
+// connection behind extension headers (destination options, a first
+// fragment) is dropped and counted, never routed untranslated; the same
+// for an untracked 4-tuple, and a non-first fragment, pass.
+func TestIPv6ExtensionHeadersOnTrackedFlow(t *testing.T) {
+	m := newSimCfg(t, 1, simLink{}, 0, false, true, Config{MaxConnections: 4, MaxSubflows: 4, DeadAfter: 1 << 62})
+	m.c.noClose = true
+	m.c.start()
+	m.runFor(int64(50e6), false)
+	if m.e.ActiveConnections() != 1 {
+		t.Fatalf("no connection")
+	}
+	s0 := &m.c.sub[0]
+	seg := func(sport uint16) []byte {
+		return simBuildIP(true, s0.addr, m.sAddr, sport, 5201, s0.isn+1, s0.peerISN+1, ackF, 1024, nil, nil)
+	}
+	// withExt inserts an extension header of next-header type nh.
+	withExt := func(ip []byte, nh uint8, ext []byte) []byte {
+		ext = bytes.Clone(ext)
+		ext[0] = ip[6]
+		out := append(append(bytes.Clone(ip[:40]), ext...), ip[40:]...)
+		out[6] = nh
+		binary.BigEndian.PutUint16(out[4:], uint16(len(out)-40))
+		return out
+	}
+	destOpts := []byte{0, 0, 1, 4, 0, 0, 0, 0} // PadN
+	firstFrag := []byte{0, 0, 0, 1, 0, 0, 0, 9} // offset 0, M set
+	laterFrag := []byte{0, 0, 0x05, 0x00, 0, 0, 0, 9}
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want Verdict
+	}{
+		{"destination options", withExt(seg(s0.port), header.IPv6DestOptions, destOpts), Drop},
+		{"first fragment", withExt(seg(s0.port), header.IPv6Fragment, firstFrag), Drop},
+		{"non-first fragment", withExt(seg(s0.port), header.IPv6Fragment, laterFrag), Pass},
+		{"untracked destination options", withExt(seg(40999), header.IPv6DestOptions, destOpts), Pass},
+	} {
+		before := m.e.cnt.Drops[DropUnsupported]
+		p := mkPacket(tc.in, Access, 0)
+		if v := m.e.Process(m.now, &p); v != tc.want {
+			t.Errorf("%s: verdict %v, want %v", tc.name, v, tc.want)
+		}
+		want := before
+		if tc.want == Drop {
+			want++
+		}
+		if got := m.e.cnt.Drops[DropUnsupported]; got != want {
+			t.Errorf("%s: unsupported drops %d, want %d", tc.name, got, want)
+		}
+		m.e.ClearEmitted()
+	}
+}
