@@ -11,7 +11,7 @@ FUZZTIME  ?= 5s
 # Pure-Go packages: they must build and test without cgo (DESIGN.md 1).
 PURE_PKGS := ./translate/... ./dtree/... ./steering/... ./config/... ./metrics/... ./dataplane/fwd/... ./internal/...
 
-.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward compare lint fuzz clean
+.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward compare soak lint fuzz clean
 
 all: build
 
@@ -38,6 +38,14 @@ fuzz-short:
 
 integration: build
 	$(GO) test -tags integration -count=1 -timeout 40m -v ./tests/integration/
+
+# soak: mixed traffic with connection churn for DURATION (default 30m),
+# flexcp's memory and tables sampled every few seconds into
+# results/soak.csv and results/soak.md, with a flatness check at the end.
+# Not part of `test`.
+DURATION ?= 30m
+soak: deps build
+	SOAK_DURATION=$(DURATION) $(GO) test -tags 'integration soak' -count=1 -timeout 0 -v -run '^TestSoak$$' ./tests/integration/
 
 demo: deps build
 	@bash scripts/demo.sh

@@ -115,6 +115,10 @@ func (w *Worker) publishCounters() {
 	mc.SubflowsOpened.Store(e.SubflowOpened)
 	mc.SubflowsClosed.Store(e.SubflowClosed)
 	mc.SubflowsActive.Store(int64(w.eng.ActiveSubflows()))
+	trees, recs := w.eng.Mappings()
+	mc.MappingTrees.Store(int64(trees))
+	mc.MappingRecords.Store(int64(recs))
+	mc.TokensActive.Store(int64(w.eng.Tokens()))
 	mc.JoinsAccepted.Store(e.JoinsAccepted)
 	for r, v := range e.JoinsRejected {
 		mc.JoinsRejected[r].Store(v)

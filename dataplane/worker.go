@@ -11,6 +11,7 @@ import (
 	"github.com/flexcp/flexcp/dataplane/fwd"
 	"github.com/flexcp/flexcp/metrics"
 	"github.com/flexcp/flexcp/translate"
+	"github.com/flexcp/flexcp/translate/header"
 )
 
 // maxBurst bounds the configured burst size.
@@ -325,14 +326,16 @@ func (w *Worker) free(ref uintptr) {
 	w.out.Free = append(w.out.Free, ref)
 }
 
-// isTCP reports whether an IP packet carries TCP directly (no IPv6
-// extension headers: those are routed untranslated).
+// isTCP reports whether an IP packet may carry TCP: IPv4 protocol 6, or
+// IPv6 next header 6 or an extension header (the translator drops such a
+// packet if it belongs to a translated connection and routes it
+// otherwise).
 func isTCP(pkt []byte) bool {
 	switch {
 	case len(pkt) >= 20 && pkt[0]>>4 == 4:
 		return pkt[9] == 6
 	case len(pkt) >= 40 && pkt[0]>>4 == 6:
-		return pkt[6] == 6
+		return pkt[6] == 6 || header.IsIPv6ExtensionHeader(pkt[6])
 	}
 	return false
 }

@@ -99,6 +99,7 @@ type descs struct {
 	genACKs, splitRetrans, reinjections    *prometheus.Desc
 	ethdev                                 [8]*prometheus.Desc
 	poolInUse, poolCapacity                *prometheus.Desc
+	mapTrees, mapRecords, tokens           *prometheus.Desc
 }
 
 // ethdevNames are the flexcp_ethdev_<name>_total metrics, in PortStats
@@ -193,6 +194,9 @@ func NewCollector(o Options) (*Collector, error) {
 	for i, n := range ethdevNames {
 		d.ethdev[i] = desc("ethdev_"+n[0]+"_total", n[1], []string{"port"})
 	}
+	d.mapTrees = desc("mapping_trees_active", "Live D-trees (per-connection sequence-mapping stores).", w)
+	d.mapRecords = desc("mapping_records_active", "D-tree slab records held by live trees.", w)
+	d.tokens = desc("tokens_active", "Entries in the token table.", w)
 	d.poolInUse = desc("mempool_in_use", "Mbufs taken from the pool.", []string{"pool"})
 	d.poolCapacity = desc("mempool_capacity", "Mbufs in the pool.", []string{"pool"})
 	return c, nil
@@ -212,7 +216,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		d.connOpened, d.connClosed, d.connActive, d.connFallback,
 		d.sfOpened, d.sfClosed, d.sfActive, d.joinsAccepted, d.joinsRejected,
 		d.xlatSegments, d.xlatBytes, d.genACKs, d.splitRetrans, d.reinjections,
-		d.poolInUse, d.poolCapacity,
+		d.poolInUse, d.poolCapacity, d.mapTrees, d.mapRecords, d.tokens,
 	} {
 		ch <- x
 	}
@@ -274,6 +278,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(d.neighbors, k.NeighborEntries.Load(), name)
 		gauge(d.connActive, k.ConnectionsActive.Load(), name)
 		gauge(d.sfActive, k.SubflowsActive.Load(), name)
+		gauge(d.mapTrees, k.MappingTrees.Load(), name)
+		gauge(d.mapRecords, k.MappingRecords.Load(), name)
+		gauge(d.tokens, k.TokensActive.Load(), name)
 	}
 	if src := c.o.PortStats; src != nil {
 		for pi, port := range c.o.Ports {

@@ -70,6 +70,11 @@ type Counters struct {
 	SubflowsOpened, SubflowsClosed atomic.Uint64
 	// SubflowsActive is the number of live subflows (gauge).
 	SubflowsActive atomic.Int64
+	// MappingTrees and MappingRecords are the D-tree occupancy (gauges):
+	// live per-connection mapping stores and the slab records they hold.
+	MappingTrees, MappingRecords atomic.Int64
+	// TokensActive is the number of entries in the token table (gauge).
+	TokensActive atomic.Int64
 	// JoinsAccepted counts MP_JOINs that completed.
 	JoinsAccepted atomic.Uint64
 	// JoinsRejected counts refused MP_JOINs by reason; Options.JoinRejects

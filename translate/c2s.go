@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"github.com/flexcp/flexcp/dtree"
 	"github.com/flexcp/flexcp/translate/header"
 	"github.com/flexcp/flexcp/translate/option"
 )
@@ -22,6 +23,9 @@ func (e *Engine) fromClient(now int64, p *Packet, ci int32, c *conn, j int, s *s
 	switch c.state {
 	case connSynSent, connSynAckSent:
 		if pk.flags&header.TCPFlagRst != 0 {
+			if !rstInWindow(uint32(pk.seq-s.isnC)-s.rcvNxt, 0, 0) {
+				return e.drop(DropRSTOutOfWindow)
+			}
 			e.release(ci)
 			return Pass
 		}
@@ -54,6 +58,9 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 		return e.drop(DropBadState)
 	}
 	if pk.flags&header.TCPFlagRst != 0 {
+		if !rstInWindow(uint32(pk.seq-s.isnC)-s.rcvNxt, c.winS, c.wsS) {
+			return e.drop(DropRSTOutOfWindow)
+		}
 		return e.clientRst(now, p, ci, c, j, s)
 	}
 	// RFC 8684 3.5: MP_FASTCLOSE carries the receiver's key.
@@ -130,7 +137,9 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 			n--
 		}
 		if n > 0 && uint32(o.DSS.SSN) != 0 {
-			e.store.ClientInsert(c.cmap, uint8(j), uint32(o.DSS.SSN), uint64(dsn), n)
+			if e.store.ClientInsert(c.cmap, uint8(j), uint32(o.DSS.SSN), uint64(dsn), n) == dtree.Conflict {
+				return e.drop(DropMapConflict)
+			}
 		}
 	}
 	rel := uint32(pk.seq - s.isnC)
@@ -440,4 +449,15 @@ func (e *Engine) refin(p *Packet, c *conn, s *subflow) Verdict {
 	p.Side = Access
 	e.cnt.GeneratedAcks++
 	return Forward
+}
+
+// rstInWindow reports whether an RST off bytes past the next expected
+// sequence number falls in the receive window of win (scaled by ws)
+// bytes, at least 64 KB (RFC 5961 section 3.2; not the exact-match rule:
+// P does not see bytes lost between C and P, so the sender's next sequence
+// number may be ahead of P's). An RST outside it is dropped, closing
+// nothing.
+func rstInWindow(off uint32, win uint16, ws uint8) bool {
+	w := uint32(win) << min(ws, 14)
+	return off < max(2*w, 1<<16)
 }

@@ -63,9 +63,7 @@ func (e *Engine) clientFastclose(now int64, p *Packet, ci int32, c *conn, j int,
 		if k != j {
 			e.rstSubflow(ci, c, k, false)
 		}
-		if s := e.sub(ci, k); s.state != subFree {
-			s.state = subClosed
-		}
+		closeSlot(e.sub(ci, k))
 	}
 	e.closeConn(now, ci, c)
 	return e.rstToServer(p, ci, c)
@@ -97,9 +95,7 @@ func (e *Engine) serverRst(now int64, p *Packet, ci int32, c *conn) Verdict {
 	h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport, seq: s.isnP.Add(s.sndNxt),
 		ack: s.isnC.Add(s.rcvNxt), flags: header.TCPFlagRst | header.TCPFlagAck, opts: e.ow.pad()}
 	for k := 0; k < int(c.nsub); k++ {
-		if s := e.sub(ci, k); s.state != subFree {
-			s.state = subClosed
-		}
+		closeSlot(e.sub(ci, k))
 	}
 	if !e.rewrite(p, c.v6, &h, pk.payOff, 0, 0) {
 		return e.drop(DropNoHeadroom)
@@ -208,4 +204,12 @@ func (e *Engine) onTimer(now int64, ci int32) {
 		}
 	}
 	e.wheel.schedule(ci, next)
+}
+
+// closeSlot marks a subflow closed; a free slot (a join that was refused
+// or timed out) stays free, or release would count it closed twice.
+func closeSlot(s *subflow) {
+	if s.state != subFree {
+		s.state = subClosed
+	}
 }

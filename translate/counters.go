@@ -44,6 +44,13 @@ const (
 	// DropDSSChecksum: a client segment carrying a whole mapping failed
 	// its DSS checksum (RFC 8684 3.3.1); the client retransmits it.
 	DropDSSChecksum
+	// DropMapConflict: a client DSS mapping that contradicts one the
+	// client sent earlier for the same subflow bytes (RFC 8684 section
+	// 3.3.1: the receiver must not accept it); the segment is dropped.
+	DropMapConflict
+	// DropRSTOutOfWindow: an RST whose sequence number is outside the
+	// receive window (RFC 5961 section 3.2); it closes nothing.
+	DropRSTOutOfWindow
 	// DropReasonCount is the number of drop reasons.
 	DropReasonCount
 )
@@ -51,7 +58,7 @@ const (
 var dropReasonNames = [DropReasonCount]string{
 	"malformed", "no_mapping", "no_headroom", "option_space", "alloc_failed",
 	"emit_full", "bad_state", "unsupported", "no_subflow", "stale",
-	"key_exhausted", "map_full", "dss_checksum",
+	"key_exhausted", "map_full", "dss_checksum", "map_conflict", "rst_out_of_window",
 }
 
 // String returns the reason's metric label.

@@ -284,6 +284,92 @@ func (e *Engine) parse(p *Packet) bool {
 	return true
 }
 
+// unparsed decides the fate of a packet parse refused. A packet whose
+// 4-tuple belongs to a tracked connection is dropped and counted: routed
+// as it is, it would reach S (or C) untranslated, with a subflow's
+// sequence numbers or a join's 4-tuple. IPv4 options, IPv6 extension
+// headers and first fragments are DropUnsupported, a TCP header that
+// fails validation DropMalformed.
+// Anything else passes and is routed like any IP packet, non-first
+// fragments included (they carry no ports to look up).
+func (e *Engine) unparsed(p *Packet) Verdict {
+	if p.Off < 0 || p.Len < header.IPv4MinimumSize || p.Off+p.Len > len(p.Buf) {
+		return Pass
+	}
+	b := p.Buf[p.Off : p.Off+p.Len]
+	pk := &e.pk
+	var l4 []byte
+	reason := DropMalformed
+	switch b[0] >> 4 {
+	case 4:
+		ip := header.IPv4(b)
+		if !ip.IsValid() || ip.Protocol() != header.IPv4ProtocolTCP || ip.FragmentOffset() != 0 {
+			return Pass
+		}
+		if ip.IsFragment() || ip.HeaderLength() != header.IPv4MinimumSize {
+			reason = DropUnsupported
+		}
+		pk.v6 = false
+		pk.src, pk.dst = [16]byte{}, [16]byte{}
+		copy(pk.src[:4], b[header.IPv4SourceOffset:])
+		copy(pk.dst[:4], b[header.IPv4DestinationOffset:])
+		l4 = ip.Payload()
+	case 6:
+		ip := header.IPv6(b)
+		if !ip.IsValid() {
+			return Pass
+		}
+		pk.v6 = true
+		copy(pk.src[:], b[header.IPv6SourceOffset:])
+		copy(pk.dst[:], b[header.IPv6DestinationOffset:])
+		var ok bool
+		if l4, ok = ipv6TCP(ip); !ok {
+			return Pass
+		}
+		if !ip.IsDirectTCP() {
+			reason = DropUnsupported
+		}
+	default:
+		return Pass
+	}
+	if len(l4) < 4 {
+		return Pass
+	}
+	pk.sport = uint16(l4[0])<<8 | uint16(l4[1])
+	pk.dport = uint16(l4[2])<<8 | uint16(l4[3])
+	if _, _, ok := e.lookup(pk, p.Side); !ok {
+		return Pass
+	}
+	return e.drop(reason)
+}
+
+// ipv6TCP walks the extension headers of ip (RFC 8200 section 4: hop-by-
+// hop, routing and destination options, and a first fragment) to the TCP
+// header and returns it; ok is false when the packet carries no TCP header
+// (another protocol, a non-first fragment, ESP, a chain it cannot follow).
+func ipv6TCP(ip header.IPv6) (l4 []byte, ok bool) {
+	nh, rest := ip.NextHeader(), ip.Payload()
+	for range 8 {
+		switch nh {
+		case header.IPv6ProtocolTCP:
+			return rest, true
+		case header.IPv6HopByHop, header.IPv6Routing, header.IPv6DestOptions:
+			if len(rest) < 8 || len(rest) < (int(rest[1])+1)*8 {
+				return nil, false
+			}
+			nh, rest = rest[0], rest[(int(rest[1])+1)*8:]
+		case header.IPv6Fragment:
+			if len(rest) < 8 || (uint16(rest[2])<<8|uint16(rest[3]))&^7 != 0 {
+				return nil, false
+			}
+			nh, rest = rest[0], rest[8:]
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
 // finish completes e.pk after parse: the payload's one's-complement sum
 // and the options.
 func (e *Engine) finish() {
@@ -296,7 +382,7 @@ func (e *Engine) finish() {
 // in nanoseconds, read once per burst.
 func (e *Engine) Process(now int64, p *Packet) Verdict {
 	if !e.parse(p) {
-		return Pass
+		return e.unparsed(p)
 	}
 	pk := &e.pk
 	if p.Side == Core {

@@ -151,6 +151,9 @@ func (e *Engine) joinAck(now int64, p *Packet, ci int32, c *conn, j int, s *subf
 		return e.joinSynAck(p, c, s, o.Present.Has(option.WindowScale)) // retransmitted join SYN
 	}
 	if pk.flags&header.TCPFlagRst != 0 {
+		if !rstInWindow(uint32(pk.seq-s.isnC)-1, 0, 0) {
+			return e.drop(DropRSTOutOfWindow)
+		}
 		e.freeJoin(ci, j)
 		return Consumed
 	}

@@ -19,6 +19,17 @@ func (e *Engine) fromServer(now int64, p *Packet, ci int32, c *conn) Verdict {
 			e.release(ci)
 			return Pass
 		}
+		ack := c.isnS.Add(1)
+		if c.dataAckOK {
+			ack = c.ackToS(c.dataAck)
+		}
+		var ws uint8
+		if c.wsOK {
+			ws = e.sub(ci, 0).ws
+		}
+		if c.state == connEstablished && !rstInWindow(uint32(pk.seq-ack), c.winC, ws) {
+			return e.drop(DropRSTOutOfWindow)
+		}
 		return e.serverRst(now, p, ci, c)
 	}
 	switch c.state {

@@ -19,6 +19,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/flexcp/flexcp/config"
@@ -61,6 +62,9 @@ func run(args []string) error {
 		return nil
 	}
 
+	if err := checkPCI(cfg, "/sys/bus/pci/devices"); err != nil {
+		return err
+	}
 	dp, err := dataplane.New(cfg, dataplane.Options{Logger: log})
 	if err != nil {
 		return err
@@ -89,4 +93,20 @@ func run(args []string) error {
 		runErr = err
 	}
 	return runErr
+}
+
+// checkPCI fails before EAL starts when a port names a PCI device the
+// machine does not have (EAL would only say that no port was probed).
+// sysDevices is the sysfs directory of PCI devices.
+func checkPCI(cfg *config.Config, sysDevices string) error {
+	for i := range cfg.Ports {
+		p := &cfg.Ports[i]
+		if !p.IsPCI() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(sysDevices, p.Device)); err != nil {
+			return fmt.Errorf("port %q: PCI device %s does not exist on this machine; list the devices with `dpdk-devbind.py --status` (or lspci -D) and fix device", p.Name, p.Device)
+		}
+	}
+	return nil
 }
