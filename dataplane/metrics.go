@@ -188,9 +188,19 @@ func engineConfig(cfg *config.Config) translate.Config {
 		Linger:         p.Linger,
 		DeadAfter:      p.SubflowDeadAfter,
 		Scheduler:      p.Scheduler.String(),
+		StaleAfter:     p.SubflowStaleAfter,
 		Translate: func(dst netip.Addr, port uint16) bool {
 			return ports.Contains(port) && p.TranslatesPrefix(dst)
 		},
+	}
+	for _, r := range p.SchedulerRules {
+		tc.SchedulerRules = append(tc.SchedulerRules, translate.SchedulerRule{Prefix: r.Prefix, Scheduler: r.Scheduler.String()})
+	}
+	for _, i := range p.BackupPorts {
+		tc.BackupPorts = append(tc.BackupPorts, uint8(i))
+	}
+	for _, i := range p.PortPriority {
+		tc.PortPriority = append(tc.PortPriority, uint8(i))
 	}
 	mtu := 0
 	for i := range cfg.Ports {
