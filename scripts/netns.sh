@@ -35,6 +35,8 @@
 #                           (direction ab is client to proxy). Default 0:
 #                           c2 <-> p2 directly, as drawn above. Switching
 #                           needs `down` first.
+#   NETNS_DELAY_PATH1=1     the same on access path 1: namespace PREFIX-e,
+#                           c1 <-> e1 and e2 <-> p1 (default 0).
 #   NETNS_PROXY_ADDRS=0|1   give p1, p2, p3 kernel IP addresses (1) or none
 #                           at all, not even an IPv6 link-local (0). Default:
 #                           1 when NETNS_KERNEL_FORWARD=1, else 0, because
@@ -53,10 +55,12 @@ set -euo pipefail
 NETNS_PREFIX=${NETNS_PREFIX:-fcp}
 [[ $NETNS_PREFIX =~ ^[a-z][a-z0-9]{0,7}$ ]] || { echo "netns.sh: NETNS_PREFIX must be 1-8 lowercase letters/digits, got '$NETNS_PREFIX'" >&2; exit 1; }
 readonly NS_C=$NETNS_PREFIX-c NS_P=$NETNS_PREFIX-p NS_S=$NETNS_PREFIX-s
-readonly NS_D=$NETNS_PREFIX-d
+readonly NS_D=$NETNS_PREFIX-d NS_E=$NETNS_PREFIX-e
 readonly ALL_NS=("$NS_C" "$NS_P" "$NS_S")
 DELAY_PATH2=${NETNS_DELAY_PATH2:-0}
 [[ $DELAY_PATH2 == 0 || $DELAY_PATH2 == 1 ]] || { echo "netns.sh: NETNS_DELAY_PATH2 must be 0 or 1, got '$DELAY_PATH2'" >&2; exit 1; }
+DELAY_PATH1=${NETNS_DELAY_PATH1:-0}
+[[ $DELAY_PATH1 == 0 || $DELAY_PATH1 == 1 ]] || { echo "netns.sh: NETNS_DELAY_PATH1 must be 0 or 1, got '$DELAY_PATH1'" >&2; exit 1; }
 # Policy-routing table for path 2 in fcp-c.
 readonly PATH2_TABLE=102
 
@@ -154,6 +158,7 @@ noaddrs() {
 wait_ready() {
 	local d i ends=("$NS_C:c1" "$NS_C:c2" "$NS_P:p1" "$NS_P:p2" "$NS_P:p3" "$NS_S:s1")
 	[[ $DELAY_PATH2 == 1 ]] && ends+=("$NS_D:d1" "$NS_D:d2")
+	[[ $DELAY_PATH1 == 1 ]] && ends+=("$NS_E:e1" "$NS_E:e2")
 	for d in "${ends[@]}"; do
 		for i in $(seq 100); do
 			[[ $(nsx "${d%%:*}" cat "/sys/class/net/${d#*:}/operstate") == up ]] &&
@@ -162,6 +167,20 @@ wait_ready() {
 			[[ $i == 100 ]] && die "${d%%:*}/${d#*:} did not come up within 5 s"
 			sleep 0.05
 		done
+	done
+}
+
+# bridged NS CDEV B1 B2 PDEV puts an access path through bridge namespace
+# NS: CDEV (client) <-> B1 and B2 <-> PDEV (proxy), B1 and B2 up without
+# addresses, for the delay element to bridge.
+bridged() {
+	local ns=$1 cdev=$2 b1=$3 b2=$4 pdev=$5 d
+	mkveth "$NS_C" "$cdev" "$ns" "$b1"
+	mkveth "$ns" "$b2" "$NS_P" "$pdev"
+	for d in "$b1" "$b2"; do
+		offloads_off "$ns" "$d"
+		noaddrs "$ns" "$d"
+		nsx "$ns" ip link set dev "$d" up
 	done
 }
 
@@ -179,6 +198,7 @@ up() {
 
 	local ns all=("${ALL_NS[@]}")
 	[[ $DELAY_PATH2 == 1 ]] && all+=("$NS_D")
+	[[ $DELAY_PATH1 == 1 ]] && all+=("$NS_E")
 	for ns in "${all[@]}"; do
 		ns_exists "$ns" || ip netns add "$ns" || die "cannot create namespace $ns"
 		nsx "$ns" ip link set dev lo up
@@ -193,16 +213,13 @@ up() {
 		sysctl_set "$ns" net.ipv6.conf.default.accept_dad=0
 	done
 
-	mkveth "$NS_C" c1 "$NS_P" p1
+	if [[ $DELAY_PATH1 == 1 ]]; then
+		bridged "$NS_E" c1 e1 e2 p1
+	else
+		mkveth "$NS_C" c1 "$NS_P" p1
+	fi
 	if [[ $DELAY_PATH2 == 1 ]]; then
-		# Path 2 through the bridge namespace (the delay element's).
-		mkveth "$NS_C" c2 "$NS_D" d1
-		mkveth "$NS_D" d2 "$NS_P" p2
-		for d in d1 d2; do
-			offloads_off "$NS_D" "$d"
-			noaddrs "$NS_D" "$d"
-			nsx "$NS_D" ip link set dev "$d" up
-		done
+		bridged "$NS_D" c2 d1 d2 p2
 	else
 		mkveth "$NS_C" c2 "$NS_P" p2
 	fi
@@ -275,13 +292,13 @@ up() {
 
 	wait_ready
 
-	echo "netns.sh: up (queues=$QUEUES kernel_forward=$fwd proxy_addrs=$paddrs delay_path2=$DELAY_PATH2)"
+	echo "netns.sh: up (queues=$QUEUES kernel_forward=$fwd proxy_addrs=$paddrs delay_path1=$DELAY_PATH1 delay_path2=$DELAY_PATH2)"
 }
 
 down() {
 	[[ $(id -u) -eq 0 ]] || die "must run as root"
 	need ip iproute2
-	local ns rc=0 all=("${ALL_NS[@]}" "$NS_D")
+	local ns rc=0 all=("${ALL_NS[@]}" "$NS_D" "$NS_E")
 	for ns in "${all[@]}"; do
 		if ns_exists "$ns"; then
 			ip netns del "$ns" || {

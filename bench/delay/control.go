@@ -21,12 +21,15 @@ type DirStatus struct {
 	DelayMs float64 `json:"delay_ms"`
 	Loss    float64 `json:"loss"`
 	Limit   int     `json:"limit"`
+	RateBps uint64  `json:"rate_bps"`
+	QueueMs float64 `json:"queue_ms"`
 	Stats
 }
 
 func dirStatus(l *Line) DirStatus {
 	p := l.Params()
-	return DirStatus{DelayMs: float64(p.Delay) / 1e6, Loss: p.Loss, Limit: p.Limit, Stats: l.Stats()}
+	return DirStatus{DelayMs: float64(p.Delay) / 1e6, Loss: p.Loss, Limit: p.Limit, RateBps: p.Rate,
+		QueueMs: float64(p.Queue) / 1e6, Stats: l.Stats()}
 }
 
 // Status returns the parameters and counters of both directions.
@@ -37,10 +40,11 @@ func (br *Bridge) Status() Status {
 // Handler returns the control endpoint:
 //
 //	GET /stats                                   Status as JSON
-//	GET|POST /set?dir=ab|ba|both&delay=D&loss=P&limit=N
+//	GET|POST /set?dir=ab|ba|both&delay=D&loss=P&rate=R&queue=Q&limit=N
 //
-// D is a Go duration ("80ms"), P a probability in [0, 1]; parameters
-// left out keep their value. /set answers with the new Status.
+// D and Q are Go durations ("80ms"), P a probability in [0, 1], R bits
+// per second (0: unlimited); parameters left out keep their value. /set
+// answers with the new Status.
 func (br *Bridge) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +96,20 @@ func apply(p Params, q url.Values) (Params, error) {
 			return p, fmt.Errorf("loss %q: %v", s, err)
 		}
 		p.Loss = v
+	}
+	if s := q.Get("rate"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return p, fmt.Errorf("rate %q: %v", s, err)
+		}
+		p.Rate = v
+	}
+	if s := q.Get("queue"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return p, fmt.Errorf("queue %q: %v", s, err)
+		}
+		p.Queue = d
 	}
 	if s := q.Get("limit"); s != "" {
 		v, err := strconv.Atoi(s)

@@ -19,7 +19,13 @@
 // namespace: GET /stats, and /set?dir=ab|ba|both&delay=80ms&loss=0.01.
 // Direction ab is from interface A to interface B.
 //
-// What it gives up: no rate limiting (use HTB on an end), no reordering,
+// A Line may also limit the rate (Params.Rate): frames are serialised at
+// that rate behind a FIFO bounded in time (Params.Queue), then delayed.
+// The test machine's kernel has no policing action for ingress, and
+// flexcp's AF_XDP ports bypass qdiscs, so this is how the server-to-client
+// direction of a path gets a rate.
+//
+// What it gives up: no reordering,
 // no duplication, no jitter model; a frame is delayed as a whole, with
 // the Go timer's precision (tens of microseconds when the machine is
 // idle, more when it is loaded; a frame never leaves early). It is a test

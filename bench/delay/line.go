@@ -16,7 +16,20 @@ type Params struct {
 	// Limit bounds the frames held; more are dropped (Stats.Overflow).
 	// Zero means DefaultLimit.
 	Limit int
+	// Rate, if not zero, is the link rate in bits per second: frames
+	// leave one after another, each taking its size at this rate, before
+	// the delay (a serialising bottleneck with a FIFO in front of it).
+	Rate uint64
+	// Queue bounds the FIFO in front of a Rate-limited link in time: a
+	// frame that would wait longer is dropped (Stats.Overflow), as a
+	// tail-drop queue of Queue x Rate bytes does. Zero means
+	// DefaultQueue.
+	Queue time.Duration
 }
+
+// DefaultQueue is the queue bound of a Rate-limited Line when
+// Params.Queue is zero.
+const DefaultQueue = 50 * time.Millisecond
 
 // DefaultLimit is the number of frames a Line holds when Params.Limit is
 // zero: 80 ms of a 1 Gbit/s path of 1500-byte frames, with room to spare.
@@ -31,6 +44,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("delay: loss %v: want 0..1", p.Loss)
 	case p.Limit < 0 || p.Limit > 1<<22:
 		return fmt.Errorf("delay: limit %d: want 0..%d", p.Limit, 1<<22)
+	case p.Rate != 0 && (p.Rate < 8000 || p.Rate > 1e12):
+		return fmt.Errorf("delay: rate %d bit/s: want 0 (unlimited) or 8000..1e12", p.Rate)
+	case p.Queue < 0 || p.Queue > time.Minute:
+		return fmt.Errorf("delay: queue %v: want 0..1m", p.Queue)
 	}
 	return nil
 }
@@ -57,6 +74,7 @@ type Line struct {
 	q       []item // ring
 	head, n int
 	last    int64 // due time of the last frame pushed
+	free    int64 // when the rate-limited link finishes the last frame
 	rng     *rand.Rand
 	st      Stats
 	wake    chan struct{}
@@ -75,6 +93,9 @@ func NewLine(p Params, seed uint64) (*Line, error) {
 func (l *Line) set(p Params) {
 	if p.Limit == 0 {
 		p.Limit = DefaultLimit
+	}
+	if p.Queue == 0 {
+		p.Queue = DefaultQueue
 	}
 	l.p = p
 	if len(l.q) < p.Limit {
@@ -132,6 +153,16 @@ func (l *Line) Push(now int64, frame []byte) bool {
 		return false
 	}
 	due := now + int64(l.p.Delay)
+	if l.p.Rate > 0 {
+		start := max(now, l.free)
+		if start-now > int64(l.p.Queue) {
+			l.st.Overflow++
+			l.mu.Unlock()
+			return false
+		}
+		l.free = start + int64(uint64(len(frame))*8*1e9/l.p.Rate)
+		due = l.free + int64(l.p.Delay)
+	}
 	if l.n > 0 && due < l.last {
 		due = l.last // FIFO: never overtake the frame before
 	}

@@ -204,3 +204,34 @@ func TestHandler(t *testing.T) {
 		t.Fatalf("stats after bad sets changed: %d %+v", code, s)
 	}
 }
+
+// TestLineRate: at 8 Mbit/s a 1000-byte frame takes 1 ms on the link;
+// back-to-back frames leave 1 ms apart, after the delay; a frame that
+// would queue longer than Queue is dropped.
+func TestLineRate(t *testing.T) {
+	l := mustLine(t, Params{Rate: 8e6, Delay: 10 * time.Millisecond, Queue: 3 * time.Millisecond})
+	ms := int64(time.Millisecond)
+	for i := 0; i < 6; i++ {
+		l.Push(0, make([]byte, 1000))
+	}
+	// Frames 1-4 start at 0, 1, 2, 3 ms (3 ms of queue is the bound);
+	// frames 5 and 6 would start at 4 and 5 ms: dropped.
+	if s := l.Stats(); s.Held != 4 || s.Overflow != 2 {
+		t.Fatalf("stats %+v; want 4 held, 2 dropped", s)
+	}
+	for i := int64(1); i <= 4; i++ {
+		due, _ := l.Next()
+		if want := i*ms + 10*ms; due != want {
+			t.Errorf("frame %d due at %v, want %v", i, time.Duration(due), time.Duration(want))
+		}
+		l.Pop(due)
+	}
+	// An idle link starts the next frame on arrival.
+	l.Push(100*ms, make([]byte, 500))
+	if due, _ := l.Next(); due != 100*ms+ms/2+10*ms {
+		t.Errorf("frame after idle due at %v", time.Duration(due))
+	}
+	if (Params{Rate: 10}).Validate() == nil || (Params{Queue: -1}).Validate() == nil {
+		t.Error("bad rate or queue accepted")
+	}
+}

@@ -5,7 +5,7 @@
 // Usage:
 //
 //	flexcp-delay run --a d1 --b d2 --control /run/fc-delay.sock [--delay-ab 0s] [--delay-ba 0s] [--loss-ab 0] [--loss-ba 0]
-//	flexcp-delay set --control SOCK [--dir ab|ba|both] [--delay 80ms] [--loss 0.01]
+//	flexcp-delay set --control SOCK [--dir ab|ba|both] [--delay 80ms] [--loss 0.01] [--rate 50000000] [--queue 50ms]
 //	flexcp-delay stats --control SOCK
 //
 // run needs root (AF_PACKET) and runs until SIGINT or SIGTERM; set and
@@ -61,6 +61,8 @@ func runBridge(args []string) error {
 	dba := fs.Duration("delay-ba", 0, "delay from B to A")
 	lab := fs.Float64("loss-ab", 0, "loss probability from A to B")
 	lba := fs.Float64("loss-ba", 0, "loss probability from B to A")
+	rab := fs.Uint64("rate-ab", 0, "rate limit from A to B, bit/s (0: none)")
+	rba := fs.Uint64("rate-ba", 0, "rate limit from B to A, bit/s (0: none)")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the loss draws")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -68,7 +70,7 @@ func runBridge(args []string) error {
 	if *a == "" || *b == "" || *ctl == "" {
 		return errors.New("run needs --a, --b and --control")
 	}
-	br, err := delay.Open(*a, *b, delay.Params{Delay: *dab, Loss: *lab}, delay.Params{Delay: *dba, Loss: *lba}, *seed)
+	br, err := delay.Open(*a, *b, delay.Params{Delay: *dab, Loss: *lab, Rate: *rab}, delay.Params{Delay: *dba, Loss: *lba, Rate: *rba}, *seed)
 	if err != nil {
 		return err
 	}
@@ -121,6 +123,8 @@ func runSet(args []string) error {
 	dir := fs.String("dir", "both", "direction: ab, ba or both")
 	d := fs.String("delay", "", "new delay (e.g. 80ms); empty keeps it")
 	loss := fs.String("loss", "", "new loss probability; empty keeps it")
+	rate := fs.String("rate", "", "new rate limit in bit/s (0: none); empty keeps it")
+	queue := fs.String("queue", "", "new queue bound of a rate-limited direction (e.g. 50ms); empty keeps it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -133,6 +137,12 @@ func runSet(args []string) error {
 	}
 	if *loss != "" {
 		q.Set("loss", *loss)
+	}
+	if *rate != "" {
+		q.Set("rate", *rate)
+	}
+	if *queue != "" {
+		q.Set("queue", *queue)
 	}
 	return get(*ctl, "/set?"+q.Encode())
 }

@@ -25,39 +25,57 @@ import (
 	"time"
 )
 
-var (
-	delayBin  = filepath.Join(repoRoot, "bin", "flexcp-delay")
-	nsD       = nsPrefix + "-d"
-	delaySock = "/run/" + nsPrefix + "-delay.sock"
-)
+var delayBin = filepath.Join(repoRoot, "bin", "flexcp-delay")
 
-// delayTopology brings the topology up with the bridge namespace on path
-// 2 (NETNS_DELAY_PATH2=1) and runs the delay element in it, with no delay
-// until setDelay.
-func delayTopology(t *testing.T) {
+// delaySock is the control socket of the delay element on access path n.
+func delaySock(n int) string { return fmt.Sprintf("/run/%s-delay%d.sock", nsPrefix, n) }
+
+// delayTopology brings the topology up with a bridge namespace on each
+// access path listed (scripts/netns.sh NETNS_DELAY_PATH1/2: PREFIX-e on
+// path 1, PREFIX-d on path 2) and runs a delay element in each, with no
+// delay until setDelay.
+func delayTopology(t *testing.T, paths ...int) {
 	t.Helper()
 	if _, err := os.Stat(delayBin); err != nil {
 		t.Fatalf("%s: %v (run make build)", delayBin, err)
 	}
-	topology(t, "NETNS_DELAY_PATH2=1")
-	startServer(t, nsD, delayBin, "run", "--a", "d1", "--b", "d2", "--control", delaySock, "--seed", "7")
-	for i := 0; ; i++ {
-		if _, err := exec1(delayBin, "stats", "--control", delaySock); err == nil {
-			return
-		} else if i == 50 {
-			t.Fatalf("delay element did not come up: %v", err)
+	var env []string
+	for _, n := range paths {
+		env = append(env, fmt.Sprintf("NETNS_DELAY_PATH%d=1", n))
+	}
+	topology(t, env...)
+	for _, n := range paths {
+		ns, a, b := nsPrefix+"-d", "d1", "d2"
+		if n == 1 {
+			ns, a, b = nsPrefix+"-e", "e1", "e2"
 		}
-		time.Sleep(100 * time.Millisecond)
+		startServer(t, ns, delayBin, "run", "--a", a, "--b", b, "--control", delaySock(n), "--seed", strconv.Itoa(n))
+		for i := 0; ; i++ {
+			if _, err := exec1(delayBin, "stats", "--control", delaySock(n)); err == nil {
+				break
+			} else if i == 50 {
+				t.Fatalf("delay element on path %d did not come up: %v", n, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 }
 
-// setDelay sets delay and loss of one direction of path 2 ("ab": client
-// to proxy, "ba": proxy to client, "both").
+// setPath sets parameters of one direction of the delay element on
+// access path n ("ab": client to proxy, "ba": proxy to client, "both"),
+// as flexcp-delay set flags ("--delay", "80ms", ...).
+func setPath(t *testing.T, n int, dir string, flags ...string) {
+	t.Helper()
+	args := append([]string{"set", "--control", delaySock(n), "--dir", dir}, flags...)
+	if out, err := exec1(delayBin, args...); err != nil {
+		t.Fatalf("flexcp-delay %v: %v\n%s", args, err, out)
+	}
+}
+
+// setDelay sets delay and loss of one direction of path 2.
 func setDelay(t *testing.T, dir string, d time.Duration, loss float64) {
 	t.Helper()
-	if out, err := exec1(delayBin, "set", "--control", delaySock, "--dir", dir, "--delay", d.String(), "--loss", strconv.FormatFloat(loss, 'g', -1, 64)); err != nil {
-		t.Fatalf("set delay: %v\n%s", err, out)
-	}
+	setPath(t, 2, dir, "--delay", d.String(), "--loss", strconv.FormatFloat(loss, 'g', -1, 64))
 }
 
 // pathConfig is proxyConfig with extra [proxy] lines appended (the
@@ -70,7 +88,7 @@ func pathConfig(t *testing.T, extra string, overrides ...string) string {
 // extra [proxy] lines.
 func newPathE2E(t *testing.T, delay bool, extra string, overrides ...string) *e2e {
 	if delay {
-		delayTopology(t)
+		delayTopology(t, 2)
 	} else {
 		topology(t)
 	}
@@ -228,17 +246,16 @@ func TestDelayElementPing(t *testing.T) {
 	waitMetric(t, e.p, "flexcp_icmp_echo_replies_sent_total", 16) // the pings flexcp answered
 }
 
-// shapePaths limits both directions of path 1 to r1 and of path 2 to r2:
-// HTB on the client's egress (client to server), an ingress policer on
-// the client's ends (server to client: flexcp's AF_XDP ports bypass
-// qdiscs).
-func shapePaths(t *testing.T, r1, r2 string) {
-	for dev, r := range map[string]string{"c1": r1, "c2": r2} {
+// shapePaths limits path 1 to r1 and path 2 to r2 (bit/s): client to
+// server with HTB on the client's egress, server to client in the delay
+// elements (this kernel has no ingress policing action, and flexcp's
+// AF_XDP ports bypass qdiscs).
+func shapePaths(t *testing.T, r1, r2 uint64) {
+	for n, r := range map[int]uint64{1: r1, 2: r2} {
+		dev := fmt.Sprintf("c%d", n)
 		nsRun(t, nsC, "tc", "qdisc", "replace", "dev", dev, "root", "handle", "1:", "htb", "default", "10")
-		nsRun(t, nsC, "tc", "class", "replace", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", r, "ceil", r)
-		nsRun(t, nsC, "tc", "qdisc", "replace", "dev", dev, "ingress")
-		nsRun(t, nsC, "tc", "filter", "replace", "dev", dev, "parent", "ffff:", "prio", "1", "matchall",
-			"action", "police", "rate", r, "burst", "256k", "drop")
+		nsRun(t, nsC, "tc", "class", "replace", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", strconv.FormatUint(r, 10)+"bit")
+		setPath(t, n, "ba", "--rate", strconv.FormatUint(r, 10))
 	}
 }
 
@@ -247,8 +264,8 @@ func shapePaths(t *testing.T, r1, r2 string) {
 // subflow). Delivery is byte-exact and, with two subflows, both access
 // ports carry the server's data; rates are reported.
 func TestPathSchedulersShaped(t *testing.T) {
-	topology(t)
-	shapePaths(t, "200mbit", "50mbit")
+	delayTopology(t, 1, 2)
+	shapePaths(t, 200e6, 50e6)
 	const size = 48 << 20
 	results := map[string]string{}
 	for _, tc := range []struct {
