@@ -603,17 +603,13 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 		}
 	}
 	if rp.Scheduler != nil {
-		switch s := *rp.Scheduler; s {
-		case "minrtt":
-			p.Scheduler = SchedulerMinRTT
-		case "roundrobin":
-			p.Scheduler = SchedulerRoundRobin
-		case "weighted", "active-standby", "priority":
-			b.fail("proxy.scheduler %q is not supported yet; use minrtt or roundrobin", s)
-		default:
-			b.fail("proxy.scheduler %q is not one of minrtt, roundrobin", s)
+		s, ok := ParseScheduler(*rp.Scheduler)
+		if !ok {
+			b.fail("proxy.scheduler %q is not one of %s", *rp.Scheduler, strings.Join(schedulerNames[:], ", "))
 		}
+		p.Scheduler = s
 	}
+	b.schedulerKeys(c, rp, &p)
 	if rp.MaxConnections != nil {
 		p.MaxConnections = *rp.MaxConnections
 		if p.MaxConnections < 1 || p.MaxConnections > MaxConnections {
@@ -657,6 +653,7 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 		{"idle_timeout", rp.IdleTimeout, &p.IdleTimeout},
 		{"linger", rp.Linger, &p.Linger},
 		{"subflow_dead_after", rp.SubflowDeadAfter, &p.SubflowDeadAfter},
+		{"subflow_stale_after", rp.SubflowStaleAfter, &p.SubflowStaleAfter},
 	} {
 		if d.in == nil {
 			continue
@@ -672,6 +669,9 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 		}
 		*d.out = v
 	}
+	if p.SubflowStaleAfter != 0 && p.SubflowStaleAfter >= p.SubflowDeadAfter {
+		b.fail("proxy.subflow_stale_after %s is not below proxy.subflow_dead_after %s; a subflow goes stale before it is dead", p.SubflowStaleAfter, p.SubflowDeadAfter)
+	}
 	c.Proxy = p
 	if p.Enabled && b.err == nil && len(c.Ports) > 0 {
 		var access, core bool
@@ -683,4 +683,54 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 			b.fail("proxy.enabled needs at least one access and one core port; add the missing role or set proxy.enabled = false")
 		}
 	}
+}
+
+// schedulerKeys reads proxy.scheduler_rule, proxy.backup_ports and
+// proxy.port_priority into p.
+func (b *builder) schedulerKeys(c *Config, rp *rawProxy, p *Proxy) {
+	seen := map[netip.Prefix]bool{}
+	for i, r := range rp.SchedulerRules {
+		key := fmt.Sprintf("proxy.scheduler_rule[%d]", i)
+		pfx, err := parseNetPrefix(r.Prefix)
+		if err != nil {
+			b.fail("%s: prefix %q %v", key, r.Prefix, err)
+			continue
+		}
+		s, ok := ParseScheduler(r.Scheduler)
+		if !ok {
+			b.fail("%s: scheduler %q is not one of %s", key, r.Scheduler, strings.Join(schedulerNames[:], ", "))
+			continue
+		}
+		if seen[pfx] {
+			b.fail("%s: prefix %s is listed twice; keep one rule per prefix", key, pfx)
+			continue
+		}
+		seen[pfx] = true
+		p.SchedulerRules = append(p.SchedulerRules, SchedulerRule{Prefix: pfx, Scheduler: s})
+	}
+	if len(p.SchedulerRules) > 254 {
+		b.fail("proxy.scheduler_rule: %d rules; at most 254", len(p.SchedulerRules))
+	}
+	accessPorts := func(key string, names *[]string) []int {
+		if names == nil {
+			return nil
+		}
+		var out []int
+		for _, n := range *names {
+			i := c.PortIndex(n)
+			switch {
+			case i < 0:
+				b.fail("proxy.%s: no port is called %q; use the name of an access [[port]]", key, n)
+			case c.Ports[i].Role != RoleAccess:
+				b.fail("proxy.%s: port %q is a %s port; only access ports carry subflows", key, n, c.Ports[i].Role)
+			case slices.Contains(out, i):
+				b.fail("proxy.%s: port %q is listed twice", key, n)
+			default:
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	p.BackupPorts = accessPorts("backup_ports", rp.BackupPorts)
+	p.PortPriority = accessPorts("port_priority", rp.PortPriority)
 }

@@ -120,15 +120,34 @@ const (
 	SchedulerMinRTT Scheduler = iota
 	// SchedulerRoundRobin takes live subflows with room in turn.
 	SchedulerRoundRobin
+	// SchedulerWeighted spreads data in proportion to the subflows'
+	// measured delivery rates.
+	SchedulerWeighted
+	// SchedulerActiveStandby sends on one active subflow; the others
+	// (and backups) stand by until it fails.
+	SchedulerActiveStandby
+	// SchedulerPriority uses the access ports in the strict order of
+	// proxy.port_priority, spilling to the next when one is full.
+	SchedulerPriority
 )
+
+// schedulerNames are the names of the schedulers, by value.
+var schedulerNames = [...]string{"minrtt", "roundrobin", "weighted", "active-standby", "priority"}
+
+// ParseScheduler returns the scheduler called name.
+func ParseScheduler(name string) (Scheduler, bool) {
+	for i, n := range schedulerNames {
+		if n == name {
+			return Scheduler(i), true
+		}
+	}
+	return 0, false
+}
 
 // String returns the scheduler's name as written in the file.
 func (s Scheduler) String() string {
-	switch s {
-	case SchedulerMinRTT:
-		return "minrtt"
-	case SchedulerRoundRobin:
-		return "roundrobin"
+	if int(s) < len(schedulerNames) {
+		return schedulerNames[s]
 	}
 	return fmt.Sprintf("Scheduler(%d)", uint8(s))
 }
@@ -350,6 +369,26 @@ type Proxy struct {
 	// SubflowDeadAfter declares a subflow dead after this long with data
 	// outstanding and no subflow-level ack progress.
 	SubflowDeadAfter time.Duration
+	// SubflowStaleAfter marks a subflow stale (no new data while another
+	// is live) after this long with data outstanding and no progress;
+	// zero means a quarter of SubflowDeadAfter.
+	SubflowStaleAfter time.Duration
+	// SchedulerRules choose a scheduler per destination prefix (longest
+	// match), overriding Scheduler.
+	SchedulerRules []SchedulerRule
+	// BackupPorts are the indices of access ports whose subflows are
+	// backups: flexcp sends them data only when no other subflow is live
+	// and tells the client so with MP_PRIO.
+	BackupPorts []int
+	// PortPriority orders access ports (indices) for the priority
+	// scheduler, preferred first.
+	PortPriority []int
+}
+
+// SchedulerRule selects the scheduler of connections toward Prefix.
+type SchedulerRule struct {
+	Prefix    netip.Prefix
+	Scheduler Scheduler
 }
 
 // TranslatesPrefix reports whether dst lies in one of the Translate prefixes.

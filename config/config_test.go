@@ -535,11 +535,67 @@ func TestErrorIdle(t *testing.T) {
 
 func TestErrorScheduler(t *testing.T) {
 	runErrors(t, []errCase{
-		{"weighted", minimal + "[proxy]\nscheduler = \"weighted\"\n", `proxy.scheduler "weighted" is not supported yet; use minrtt or roundrobin`},
-		{"active-standby", minimal + "[proxy]\nscheduler = \"active-standby\"\n", "is not supported yet"},
-		{"priority", minimal + "[proxy]\nscheduler = \"priority\"\n", "is not supported yet"},
-		{"unknown", minimal + "[proxy]\nscheduler = \"fastest\"\n", `proxy.scheduler "fastest" is not one of minrtt, roundrobin`},
+		{"unknown", minimal + "[proxy]\nscheduler = \"fastest\"\n", `proxy.scheduler "fastest" is not one of minrtt, roundrobin, weighted, active-standby, priority`},
+		{"rule scheduler", minimal + "[[proxy.scheduler_rule]]\nprefix = \"198.18.0.0/15\"\nscheduler = \"redundant\"\n", `proxy.scheduler_rule[0]: scheduler "redundant" is not one of`},
+		{"rule prefix", minimal + "[[proxy.scheduler_rule]]\nprefix = \"198.18.0.0/33\"\nscheduler = \"weighted\"\n", `proxy.scheduler_rule[0]: prefix "198.18.0.0/33"`},
+		{"rule twice", minimal + "[[proxy.scheduler_rule]]\nprefix = \"198.18.0.0/15\"\nscheduler = \"weighted\"\n[[proxy.scheduler_rule]]\nprefix = \"198.18.0.0/15\"\nscheduler = \"minrtt\"\n", "listed twice"},
+		{"backup unknown", minimal + "[proxy]\nbackup_ports = [\"p9\"]\n", `proxy.backup_ports: no port is called "p9"`},
+		{"backup core", minimal + "[proxy]\nbackup_ports = [\"p3\"]\n", `proxy.backup_ports: port "p3" is a core port`},
+		{"priority twice", minimal + "[proxy]\nport_priority = [\"p1\", \"p1\"]\n", `proxy.port_priority: port "p1" is listed twice`},
+		{"stale not below dead", minimal + "[proxy]\nsubflow_dead_after = \"1s\"\nsubflow_stale_after = \"2s\"\n", "proxy.subflow_stale_after 2s is not below proxy.subflow_dead_after 1s"},
 	})
+}
+
+// TestSchedulerKeys: every scheduler name, rules per prefix, backup and
+// priority ports by name.
+func TestSchedulerKeys(t *testing.T) {
+	for _, name := range []string{"minrtt", "roundrobin", "weighted", "active-standby", "priority"} {
+		c, err := Parse("s.toml", []byte(minimal+"[proxy]\nscheduler = \""+name+"\"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Proxy.Scheduler.String() != name {
+			t.Errorf("scheduler %q parsed as %v", name, c.Proxy.Scheduler)
+		}
+	}
+	two := minimal + `
+[[port]]
+name = "p2"
+device = "net_af_xdp1,iface=p2"
+role = "access"
+addresses = ["198.18.2.1/24"]
+
+[proxy]
+scheduler = "weighted"
+subflow_stale_after = "300ms"
+backup_ports = ["p2"]
+port_priority = ["p2", "p1"]
+
+[[proxy.scheduler_rule]]
+prefix = "198.18.3.0/24"
+scheduler = "active-standby"
+
+[[proxy.scheduler_rule]]
+prefix = "2001:db8::/32"
+scheduler = "priority"
+`
+	c, err := Parse("s.toml", []byte(two))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Proxy
+	p2 := c.PortIndex("p2")
+	if p.Scheduler != SchedulerWeighted || p.SubflowStaleAfter != 300*time.Millisecond ||
+		!slices.Equal(p.BackupPorts, []int{p2}) || !slices.Equal(p.PortPriority, []int{p2, c.PortIndex("p1")}) {
+		t.Errorf("proxy %+v", p)
+	}
+	want := []SchedulerRule{
+		{netip.MustParsePrefix("198.18.3.0/24"), SchedulerActiveStandby},
+		{netip.MustParsePrefix("2001:db8::/32"), SchedulerPriority},
+	}
+	if !slices.Equal(p.SchedulerRules, want) {
+		t.Errorf("rules %v, want %v", p.SchedulerRules, want)
+	}
 }
 
 func TestErrorNoPorts(t *testing.T) {

@@ -66,4 +66,14 @@ type rawProxy struct {
 	IdleTimeout      *string   `toml:"idle_timeout"`
 	Linger           *string   `toml:"linger"`
 	SubflowDeadAfter *string   `toml:"subflow_dead_after"`
+
+	SubflowStaleAfter *string            `toml:"subflow_stale_after"`
+	BackupPorts       *[]string          `toml:"backup_ports"`
+	PortPriority      *[]string          `toml:"port_priority"`
+	SchedulerRules    []rawSchedulerRule `toml:"scheduler_rule"`
+}
+
+type rawSchedulerRule struct {
+	Prefix    string `toml:"prefix"`
+	Scheduler string `toml:"scheduler"`
 }

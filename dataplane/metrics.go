@@ -132,7 +132,44 @@ func (w *Worker) publishCounters() {
 	mc.GeneratedACKs.Store(e.GeneratedAcks)
 	mc.SplitRetransmissions.Store(e.SplitRetransmits)
 	mc.Reinjections.Store(e.Reinjections)
+	w.publishPath()
 }
+
+// publishPath copies the translator's per-port path quality into the
+// metrics block (issue 7; metrics.PathCounters).
+func (w *Worker) publishPath() {
+	ps := w.eng.PathStats()
+	for port := 0; port < min(metrics.MaxPorts, translate.MaxCountedPorts); port++ {
+		src, dst := &ps.Ports[port], &w.mc.Path[port]
+		for b, v := range src.RTTBuckets {
+			dst.RTTBuckets[b].Store(v)
+		}
+		dst.RTTSamples.Store(src.RTTSamples)
+		dst.RTTSumNs.Store(src.RTTSum)
+		dst.SRTTNs.Store(uint64(max(src.SRTT, 0)))
+		dst.RTTVarNs.Store(uint64(max(src.RTTVar, 0)))
+		dst.DeliveryRate.Store(src.Rate)
+		dst.Delivered.Store(src.Delivered)
+		dst.DupAcks.Store(src.DupAcks)
+		dst.SACKHoles.Store(src.SACKHoles)
+		dst.Stale.Store(src.Stale)
+		dst.Dead.Store(src.Dead)
+	}
+}
+
+// rttBounds returns translate.RTTBounds in seconds, the RTT histogram
+// buckets of the flexcp_path_rtt_seconds metric.
+func rttBounds() []float64 {
+	b := make([]float64, len(translate.RTTBounds))
+	for i, ns := range translate.RTTBounds {
+		b[i] = float64(ns) / 1e9
+	}
+	return b
+}
+
+// The translator's RTT buckets fit the metrics block; this fails to
+// compile otherwise.
+var _ [metrics.MaxRTTBuckets - translate.NumRTTBuckets]struct{}
 
 // PortStats implements metrics.PortStatsSource with ethdev statistics;
 // rte_eth_stats_get is safe to call while workers poll. For a vdev on a
@@ -172,6 +209,7 @@ func (d *Dataplane) Registry() (*prometheus.Registry, error) {
 		DropReasons:     dropLabels(),
 		JoinRejects:     joinLabels(),
 		FallbackReasons: fallbackLabels(),
+		RTTBounds:       rttBounds(),
 	}
 	for i := range d.ports {
 		o.Ports = append(o.Ports, d.ports[i].Conf.Name)
@@ -199,9 +237,19 @@ func engineConfig(cfg *config.Config) translate.Config {
 		Linger:         p.Linger,
 		DeadAfter:      p.SubflowDeadAfter,
 		Scheduler:      p.Scheduler.String(),
+		StaleAfter:     p.SubflowStaleAfter,
 		Translate: func(dst netip.Addr, port uint16) bool {
 			return ports.Contains(port) && p.TranslatesPrefix(dst)
 		},
+	}
+	for _, r := range p.SchedulerRules {
+		tc.SchedulerRules = append(tc.SchedulerRules, translate.SchedulerRule{Prefix: r.Prefix, Scheduler: r.Scheduler.String()})
+	}
+	for _, i := range p.BackupPorts {
+		tc.BackupPorts = append(tc.BackupPorts, uint8(i))
+	}
+	for _, i := range p.PortPriority {
+		tc.PortPriority = append(tc.PortPriority, uint8(i))
 	}
 	mtu := 0
 	for i := range cfg.Ports {

@@ -74,6 +74,10 @@ type Options struct {
 	// FallbackReasons labels Counters.Fallbacks the same way (at most
 	// MaxFallbackReasons).
 	FallbackReasons []string
+	// RTTBounds are the upper bounds (seconds, rising) of the RTT
+	// histogram buckets of Counters.Path, fewer than MaxRTTBuckets; nil
+	// exports no flexcp_path_* metrics.
+	RTTBounds []float64
 }
 
 // Collector is a prometheus.Collector that reads the workers' Counters
@@ -82,6 +86,7 @@ type Collector struct {
 	o       Options
 	workers []string
 	d       descs
+	pd      pathDescs
 }
 
 type descs struct {
@@ -138,12 +143,16 @@ func NewCollector(o Options) (*Collector, error) {
 			return nil, err
 		}
 	}
+	if err := checkRTTBounds(o.RTTBounds); err != nil {
+		return nil, err
+	}
+	o.RTTBounds = slices.Clone(o.RTTBounds)
 	// The collector keeps its own copies: a caller changing a label later
 	// must not rename a series between scrapes.
 	o.DropReasons = slices.Clone(o.DropReasons)
 	o.JoinRejects = slices.Clone(o.JoinRejects)
 	o.FallbackReasons = slices.Clone(o.FallbackReasons)
-	c := &Collector{o: o}
+	c := &Collector{o: o, pd: newPathDescs()}
 	seen := map[string]bool{}
 	for i, w := range o.Workers {
 		if w.Counters == nil {
@@ -223,6 +232,11 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, x := range d.ethdev {
 		ch <- x
 	}
+	if c.o.RTTBounds != nil {
+		for _, x := range c.pd.all() {
+			ch <- x
+		}
+	}
 }
 
 // Collect reads every block and source and sends their values.
@@ -247,6 +261,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 				t := &k.Translated[pi][dir]
 				counter(d.xlatSegments, t.Segments.Load(), name, port, dir.String())
 				counter(d.xlatBytes, t.Bytes.Load(), name, port, dir.String())
+			}
+			if c.o.RTTBounds != nil {
+				c.collectPath(ch, &k.Path[pi], name, port)
 			}
 		}
 		// NewCollector checked that each list fits its array.

@@ -91,6 +91,8 @@ type Counters struct {
 	// Reinjections counts ranges resent on another subflow because theirs
 	// died.
 	Reinjections atomic.Uint64
+	// Path is the path quality per access port (path.go).
+	Path [MaxPorts]PathCounters
 
 	_ [cacheLine]byte
 }

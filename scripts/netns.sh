@@ -25,6 +25,18 @@
 #                           kernel routes between the paths (golden captures,
 #                           kernel baselines). Default 0: flexcp owns p1, p2,
 #                           p3 through DPDK and the kernel must not forward.
+#   NETNS_DELAY_PATH2=1     insert a bridge namespace PREFIX-d on access
+#                           path 2: c2 <-> d1 (PREFIX-d) and d2 (PREFIX-d)
+#                           <-> p2, d1 and d2 without addresses. Path 2
+#                           carries nothing until a bridge runs in PREFIX-d,
+#                           normally the delay element:
+#                             ip netns exec PREFIX-d bin/flexcp-delay run \
+#                               --a d1 --b d2 --control /run/PREFIX-delay.sock
+#                           (direction ab is client to proxy). Default 0:
+#                           c2 <-> p2 directly, as drawn above. Switching
+#                           needs `down` first.
+#   NETNS_DELAY_PATH1=1     the same on access path 1: namespace PREFIX-e,
+#                           c1 <-> e1 and e2 <-> p1 (default 0).
 #   NETNS_PROXY_ADDRS=0|1   give p1, p2, p3 kernel IP addresses (1) or none
 #                           at all, not even an IPv6 link-local (0). Default:
 #                           1 when NETNS_KERNEL_FORWARD=1, else 0, because
@@ -43,7 +55,12 @@ set -euo pipefail
 NETNS_PREFIX=${NETNS_PREFIX:-fcp}
 [[ $NETNS_PREFIX =~ ^[a-z][a-z0-9]{0,7}$ ]] || { echo "netns.sh: NETNS_PREFIX must be 1-8 lowercase letters/digits, got '$NETNS_PREFIX'" >&2; exit 1; }
 readonly NS_C=$NETNS_PREFIX-c NS_P=$NETNS_PREFIX-p NS_S=$NETNS_PREFIX-s
+readonly NS_D=$NETNS_PREFIX-d NS_E=$NETNS_PREFIX-e
 readonly ALL_NS=("$NS_C" "$NS_P" "$NS_S")
+DELAY_PATH2=${NETNS_DELAY_PATH2:-0}
+[[ $DELAY_PATH2 == 0 || $DELAY_PATH2 == 1 ]] || { echo "netns.sh: NETNS_DELAY_PATH2 must be 0 or 1, got '$DELAY_PATH2'" >&2; exit 1; }
+DELAY_PATH1=${NETNS_DELAY_PATH1:-0}
+[[ $DELAY_PATH1 == 0 || $DELAY_PATH1 == 1 ]] || { echo "netns.sh: NETNS_DELAY_PATH1 must be 0 or 1, got '$DELAY_PATH1'" >&2; exit 1; }
 # Policy-routing table for path 2 in fcp-c.
 readonly PATH2_TABLE=102
 
@@ -139,8 +156,10 @@ noaddrs() {
 # until then it drops what is sent) and no IPv6 address is still
 # tentative.
 wait_ready() {
-	local d i
-	for d in "$NS_C:c1" "$NS_C:c2" "$NS_P:p1" "$NS_P:p2" "$NS_P:p3" "$NS_S:s1"; do
+	local d i ends=("$NS_C:c1" "$NS_C:c2" "$NS_P:p1" "$NS_P:p2" "$NS_P:p3" "$NS_S:s1")
+	[[ $DELAY_PATH2 == 1 ]] && ends+=("$NS_D:d1" "$NS_D:d2")
+	[[ $DELAY_PATH1 == 1 ]] && ends+=("$NS_E:e1" "$NS_E:e2")
+	for d in "${ends[@]}"; do
 		for i in $(seq 100); do
 			[[ $(nsx "${d%%:*}" cat "/sys/class/net/${d#*:}/operstate") == up ]] &&
 				! nsx "${d%%:*}" ip -6 addr show dev "${d#*:}" tentative | grep -q inet6 &&
@@ -148,6 +167,20 @@ wait_ready() {
 			[[ $i == 100 ]] && die "${d%%:*}/${d#*:} did not come up within 5 s"
 			sleep 0.05
 		done
+	done
+}
+
+# bridged NS CDEV B1 B2 PDEV puts an access path through bridge namespace
+# NS: CDEV (client) <-> B1 and B2 <-> PDEV (proxy), B1 and B2 up without
+# addresses, for the delay element to bridge.
+bridged() {
+	local ns=$1 cdev=$2 b1=$3 b2=$4 pdev=$5 d
+	mkveth "$NS_C" "$cdev" "$ns" "$b1"
+	mkveth "$ns" "$b2" "$NS_P" "$pdev"
+	for d in "$b1" "$b2"; do
+		offloads_off "$ns" "$d"
+		noaddrs "$ns" "$d"
+		nsx "$ns" ip link set dev "$d" up
 	done
 }
 
@@ -163,8 +196,10 @@ up() {
 		die "NETNS_KERNEL_FORWARD=1 needs NETNS_PROXY_ADDRS=1 (the kernel must own the next hops)"
 	fi
 
-	local ns
-	for ns in "${ALL_NS[@]}"; do
+	local ns all=("${ALL_NS[@]}")
+	[[ $DELAY_PATH2 == 1 ]] && all+=("$NS_D")
+	[[ $DELAY_PATH1 == 1 ]] && all+=("$NS_E")
+	for ns in "${all[@]}"; do
 		ns_exists "$ns" || ip netns add "$ns" || die "cannot create namespace $ns"
 		nsx "$ns" ip link set dev lo up
 		# Plain, predictable L3 in the test namespaces.
@@ -178,8 +213,16 @@ up() {
 		sysctl_set "$ns" net.ipv6.conf.default.accept_dad=0
 	done
 
-	mkveth "$NS_C" c1 "$NS_P" p1
-	mkveth "$NS_C" c2 "$NS_P" p2
+	if [[ $DELAY_PATH1 == 1 ]]; then
+		bridged "$NS_E" c1 e1 e2 p1
+	else
+		mkveth "$NS_C" c1 "$NS_P" p1
+	fi
+	if [[ $DELAY_PATH2 == 1 ]]; then
+		bridged "$NS_D" c2 d1 d2 p2
+	else
+		mkveth "$NS_C" c2 "$NS_P" p2
+	fi
 	mkveth "$NS_P" p3 "$NS_S" s1
 
 	local d
@@ -249,14 +292,14 @@ up() {
 
 	wait_ready
 
-	echo "netns.sh: up (queues=$QUEUES kernel_forward=$fwd proxy_addrs=$paddrs)"
+	echo "netns.sh: up (queues=$QUEUES kernel_forward=$fwd proxy_addrs=$paddrs delay_path1=$DELAY_PATH1 delay_path2=$DELAY_PATH2)"
 }
 
 down() {
 	[[ $(id -u) -eq 0 ]] || die "must run as root"
 	need ip iproute2
-	local ns rc=0
-	for ns in "${ALL_NS[@]}"; do
+	local ns rc=0 all=("${ALL_NS[@]}" "$NS_D" "$NS_E")
+	for ns in "${all[@]}"; do
 		if ns_exists "$ns"; then
 			ip netns del "$ns" || {
 				echo "netns.sh: cannot delete namespace $ns" >&2
@@ -268,11 +311,11 @@ down() {
 	# with them; wait until the kernel has finished.
 	for _ in $(seq 50); do
 		local left=0
-		for ns in "${ALL_NS[@]}"; do ns_exists "$ns" && left=1; done
+		for ns in "${all[@]}"; do ns_exists "$ns" && left=1; done
 		[[ $left == 0 ]] && break
 		sleep 0.1
 	done
-	for ns in "${ALL_NS[@]}"; do
+	for ns in "${all[@]}"; do
 		ns_exists "$ns" && die "namespace $ns still exists"
 	done
 	[[ $rc == 0 ]] || exit 1

@@ -76,7 +76,7 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 		return e.fourthAck(p, c, s)
 	}
 	if o.Present.Has(option.MPPrio) { // RFC 8684 3.3.8
-		s.backup = o.MPPrio.Backup
+		s.backup = o.MPPrio.Backup || e.backupPort(s.port)
 	}
 	if pk.flags&header.TCPFlagAck != 0 {
 		e.subflowAcked(now, c, j, s, uint32(pk.ack-s.isnP))
@@ -344,6 +344,7 @@ func (e *Engine) liveSubflows(ci int32, c *conn, except int) int {
 func (e *Engine) subflowAcked(now int64, c *conn, j int, s *subflow, ack uint32) {
 	una, nxt := header.Seq32(s.sndUna), header.Seq32(s.sndNxt)
 	a := header.Seq32(ack)
+	e.lossSignals(s, a)
 	if !una.LessThan(a) || !a.LessThanEq(nxt) {
 		return
 	}
@@ -352,14 +353,10 @@ func (e *Engine) subflowAcked(now int64, c *conn, j int, s *subflow, ack uint32)
 	s.progress = now
 	s.dead = false
 	if s.rttOn && header.Seq32(s.rttSSN).LessThanEq(a) {
-		sample := now - s.rttTime
-		if s.srtt == 0 {
-			s.srtt = sample
-		} else {
-			s.srtt += (sample - s.srtt) / 8
-		}
+		e.rttSample(s, now-s.rttTime)
 		s.rttOn = false
 	}
+	e.delivered(now, s, acked)
 	if s.wnd < 1<<24 {
 		s.wnd += acked
 	}

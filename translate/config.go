@@ -49,9 +49,27 @@ type Config struct {
 	// its subflow ack has not moved for this long (DESIGN 3.5). Default 1 s.
 	DeadAfter time.Duration
 
-	// Scheduler names the S->C scheduler: "minrtt" (default) or
-	// "roundrobin".
+	// StaleAfter marks a subflow stale when it has data outstanding and
+	// its subflow ack has not moved for this long: it gets no new data
+	// while another subflow is live (it is not dead: its mappings stay).
+	// Default DeadAfter/4.
+	StaleAfter time.Duration
+
+	// Scheduler names the S->C scheduler (DESIGN 3.5): "minrtt"
+	// (default), "roundrobin", "weighted", "active-standby" or
+	// "priority"; see sched.go.
 	Scheduler string
+	// SchedulerRules choose another scheduler for connections toward a
+	// prefix (longest match), once per connection at its SYN.
+	SchedulerRules []SchedulerRule
+	// PortPriority orders the access ports (indices) for the "priority"
+	// scheduler, preferred first.
+	PortPriority []uint8
+	// BackupPorts are access port indices whose subflows P treats as
+	// backup (whatever the client says) and announces so with MP_PRIO
+	// (RFC 8684 3.3.8) on the join's fourth ACK, so that the client, too,
+	// sends on them only when no other subflow is live.
+	BackupPorts []uint8
 
 	// Translate decides whether a SYN toward dst:port starts a translated
 	// connection. When nil, Prefixes and Ports decide.
@@ -134,6 +152,9 @@ func (c *Config) fill() error {
 	if c.Scheduler == "" {
 		c.Scheduler = d.Scheduler
 	}
+	if c.StaleAfter == 0 {
+		c.StaleAfter = c.DeadAfter / 4
+	}
 	if c.AccessMTU == 0 {
 		c.AccessMTU = d.AccessMTU
 	}
@@ -158,10 +179,10 @@ func (c *Config) fill() error {
 		return fmt.Errorf("translate: access MTU %d: want 1280..65535", c.AccessMTU)
 	case c.EmitCapacity < 8:
 		return fmt.Errorf("translate: emit capacity %d: want at least 8", c.EmitCapacity)
-	case c.SynTimeout < 0 || c.JoinTimeout < 0 || c.IdleTimeout < 0 || c.Linger < 0 || c.DeadAfter < 0:
+	case c.SynTimeout < 0 || c.JoinTimeout < 0 || c.IdleTimeout < 0 || c.Linger < 0 || c.DeadAfter < 0 || c.StaleAfter < 0:
 		return errors.New("translate: negative timeout")
 	}
-	if _, err := newScheduler(c.Scheduler); err != nil {
+	if _, err := newSchedulers(c); err != nil {
 		return err
 	}
 	if c.Keys == nil {

@@ -19,7 +19,7 @@ import (
 type Engine struct {
 	cfg    Config
 	alloc  Allocator
-	sched  Scheduler
+	scheds []Scheduler // index conn.sched: Config.Scheduler, then SchedulerRules
 	keys   KeySource
 	hasher mpcrypto.Hasher
 	rng    *rand.ChaCha8
@@ -42,6 +42,7 @@ type Engine struct {
 
 	emitted []Packet
 	cnt     Counters
+	path    PathStats
 	nconn   int
 	nsub    int
 
@@ -71,7 +72,7 @@ func New(cfg Config, alloc Allocator) (*Engine, error) {
 	if alloc == nil {
 		return nil, fmt.Errorf("translate: nil allocator")
 	}
-	sched, _ := newScheduler(cfg.Scheduler)
+	scheds, _ := newSchedulers(&cfg) // checked by fill
 	var seed [32]byte
 	if _, err := crand.Read(seed[:]); err != nil {
 		return nil, fmt.Errorf("translate: seeding: %w", err)
@@ -83,7 +84,7 @@ func New(cfg Config, alloc Allocator) (*Engine, error) {
 	e := &Engine{
 		cfg:     cfg,
 		alloc:   alloc,
-		sched:   sched,
+		scheds:  scheds,
 		keys:    cfg.Keys,
 		rng:     rand.NewChaCha8(seed),
 		seed:    binary.LittleEndian.Uint64(seed[:8]),

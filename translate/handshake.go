@@ -140,6 +140,8 @@ func (e *Engine) capableSyn(now int64, p *Packet) Verdict {
 	s.rcvNxt, s.ackSent = 1, 1
 	s.sndNxt, s.sndUna = 1, 1
 	s.port = p.Port
+	s.backup = e.backupPort(p.Port)
+	c.sched = e.schedFor(addr(&pk.dst, pk.v6))
 	s.sack = o.Present.Has(option.SACKPermitted)
 	if o.Present.Has(option.WindowScale) {
 		c.wsOffered = true

@@ -57,6 +57,9 @@ func (e *Engine) joinSyn(now int64, p *Packet) Verdict {
 	s.rcvNxt, s.ackSent, s.sndNxt, s.sndUna = 1, 1, 1, 1
 	s.nonceC, s.nonceP = o.MPJoin.Nonce, e.random32()
 	s.backup, s.addrID = o.MPJoin.Backup, o.MPJoin.AddrID
+	if e.backupPort(p.Port) {
+		s.backup, s.prioSend = true, true // announced by MP_PRIO on the fourth ACK
+	}
 	s.sack = c.sackOK && o.Present.Has(option.SACKPermitted)
 	if o.Present.Has(option.WindowScale) && c.wsOK {
 		s.ws = o.WindowScale
@@ -179,6 +182,9 @@ func (e *Engine) fourthAck(p *Packet, c *conn, s *subflow) Verdict {
 	pk := &e.pk
 	e.ow.n = 0
 	e.ow.dss(uint64(c.sAck), false, 0, 0, 0, false, false, 0)
+	if s.prioSend {
+		e.ow.mpPrio(true)
+	}
 	h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport, seq: s.isnP.Add(s.sndNxt),
 		ack: s.isnC.Add(s.ackSent), flags: header.TCPFlagAck, win: c.winS, opts: e.ow.pad()}
 	if !e.rewrite(p, pk.v6, &h, pk.payOff, 0, 0) {

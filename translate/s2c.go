@@ -129,6 +129,11 @@ func (e *Engine) schedInfo(now int64, ci int32, c *conn) []SubflowInfo {
 			SRTT:     s.srtt,
 			InFlight: in,
 			Window:   s.wnd,
+			Port:     s.port,
+			Rate:     s.rate,
+		}
+		if e.info[k].Live {
+			e.info[k].Stale = e.isStale(now, s)
 		}
 	}
 	return e.info[:n]
@@ -150,6 +155,9 @@ func (e *Engine) payloadIntact(p *Packet) bool {
 func (e *Engine) isDead(now int64, s *subflow) bool {
 	if !s.dead && s.sndNxt != s.sndUna && now-s.progress > int64(e.cfg.DeadAfter) {
 		s.dead = true
+		if pp := e.portPath(s.port); pp != nil {
+			pp.Dead++
+		}
 	}
 	return s.dead
 }
@@ -174,7 +182,7 @@ func (e *Engine) anyEstablished(ci int32, c *conn) int {
 
 // pick runs the scheduler, or returns -1 when no subflow is live.
 func (e *Engine) pick(now int64, ci int32, c *conn) int {
-	j := e.sched.Pick(e.schedInfo(now, ci, c), int(c.rrLast))
+	j := pickFrom(e.scheds[c.sched], e.schedInfo(now, ci, c), int(c.rrLast))
 	if j >= 0 {
 		c.rrLast = int8(j)
 	}
@@ -280,6 +288,7 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 		}
 		if s.sndUna == s.sndNxt {
 			s.progress = now
+			busy(now, s)
 		}
 		ssn := s.sndNxt
 		// A mapping P could not record could not be resent on the same

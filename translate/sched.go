@@ -1,6 +1,9 @@
 package translate
 
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // SubflowInfo is what a Scheduler sees of one subflow of a connection.
 type SubflowInfo struct {
@@ -19,6 +22,16 @@ type SubflowInfo struct {
 	// ten segments, grows with acknowledged bytes and halves on a
 	// retransmission.
 	Window uint32
+	// Port is the access port the subflow runs over.
+	Port uint8
+	// Rate is the smoothed delivery rate in bytes per second: bytes the
+	// client acknowledged on the subflow per unit of busy time; 0 while
+	// unknown.
+	Rate uint64
+	// Stale: live, but data has been outstanding without subflow-ack
+	// progress for Config.StaleAfter. The engine offers stale subflows
+	// to the scheduler only when no other subflow is live.
+	Stale bool
 }
 
 // Scheduler picks the subflow that carries the next new S->C segment
@@ -99,13 +112,217 @@ func (RoundRobin) Pick(subs []SubflowInfo, last int) int {
 	return -1
 }
 
-// newScheduler returns the scheduler named by Config.Scheduler.
-func newScheduler(name string) (Scheduler, error) {
+// Weighted spreads new data in proportion to the subflows' measured
+// delivery rates: it picks the live subflow with window room whose bytes
+// in flight would drain soonest at its rate ((InFlight+1)/Rate), so over
+// time each subflow carries a share of the data proportional to its rate.
+// A subflow whose rate is not known yet is picked first (to measure it).
+// When every subflow is full, the one least over its window; backups only
+// when no non-backup subflow is live.
+type Weighted struct{}
+
+// Pick implements Scheduler.
+func (Weighted) Pick(subs []SubflowInfo, last int) int {
+	for _, backup := range [2]bool{false, true} {
+		best, bestFull := -1, -1
+		var bestCost, fullCost float64
+		for i := range subs {
+			s := &subs[i]
+			if !s.Live || s.Backup != backup {
+				continue
+			}
+			if s.InFlight < s.Window {
+				cost := 0.0
+				if s.Rate > 0 {
+					cost = float64(s.InFlight+1) / float64(s.Rate)
+				}
+				if best < 0 || cost < bestCost {
+					best, bestCost = i, cost
+				}
+				continue
+			}
+			over := float64(s.InFlight) / float64(max(s.Window, 1))
+			if bestFull < 0 || over < fullCost {
+				bestFull, fullCost = i, over
+			}
+		}
+		if best >= 0 {
+			return best
+		}
+		if bestFull >= 0 {
+			return bestFull
+		}
+	}
+	return -1
+}
+
+// ActiveStandby sends all new data on one active subflow: the first live
+// non-backup subflow in subflow order (subflow 0 while it lives). The
+// others, and subflows marked backup (by the client's MP_JOIN B flag or
+// MP_PRIO, or by Config.BackupPorts), stand by: a backup carries data
+// only when no non-backup subflow is live (3GPP ATSSS active-standby).
+type ActiveStandby struct{}
+
+// Pick implements Scheduler.
+func (ActiveStandby) Pick(subs []SubflowInfo, last int) int {
+	for _, backup := range [2]bool{false, true} {
+		for i := range subs {
+			if subs[i].Live && subs[i].Backup == backup {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// Priority uses the access ports in a strict order: new data goes to the
+// live subflow on the highest-ranked port that has window room; when
+// every live subflow is full, to the highest-ranked one anyway (P holds
+// no data). Ports not ranked come after the ranked ones, in subflow
+// order; backups only when no non-backup subflow is live.
+type Priority struct {
+	// Rank[port] orders the access ports: lower first. Build it with
+	// NewPriority.
+	Rank [MaxCountedPorts]uint8
+}
+
+// NewPriority returns a Priority that ranks the access port indices in
+// order (first is preferred); other ports rank after them.
+func NewPriority(order []uint8) Priority {
+	var p Priority
+	for i := range p.Rank {
+		p.Rank[i] = 255
+	}
+	for i, port := range order {
+		if int(port) < len(p.Rank) && p.Rank[port] == 255 {
+			p.Rank[port] = uint8(min(i, 254))
+		}
+	}
+	return p
+}
+
+func (p *Priority) rank(port uint8) uint8 {
+	if int(port) < len(p.Rank) {
+		return p.Rank[port]
+	}
+	return 255
+}
+
+// Pick implements Scheduler.
+func (p *Priority) Pick(subs []SubflowInfo, last int) int {
+	for _, backup := range [2]bool{false, true} {
+		best, bestFull := -1, -1
+		for i := range subs {
+			s := &subs[i]
+			if !s.Live || s.Backup != backup {
+				continue
+			}
+			if s.InFlight < s.Window {
+				if best < 0 || p.rank(s.Port) < p.rank(subs[best].Port) {
+					best = i
+				}
+			} else if bestFull < 0 || p.rank(s.Port) < p.rank(subs[bestFull].Port) {
+				bestFull = i
+			}
+		}
+		if best >= 0 {
+			return best
+		}
+		if bestFull >= 0 {
+			return bestFull
+		}
+	}
+	return -1
+}
+
+// SchedulerNames lists the names Config.Scheduler accepts.
+var SchedulerNames = []string{"minrtt", "roundrobin", "weighted", "active-standby", "priority"}
+
+// SchedulerRule selects a scheduler for the connections toward a prefix
+// (Config.SchedulerRules); the longest matching prefix wins.
+type SchedulerRule struct {
+	Prefix    netip.Prefix
+	Scheduler string
+}
+
+// newScheduler returns the scheduler named name; priority takes its port
+// order from cfg.
+func newSchedulerCfg(name string, cfg *Config) (Scheduler, error) {
 	switch name {
 	case "", "minrtt":
 		return MinRTT{}, nil
 	case "roundrobin":
 		return RoundRobin{}, nil
+	case "weighted":
+		return Weighted{}, nil
+	case "active-standby":
+		return ActiveStandby{}, nil
+	case "priority":
+		p := NewPriority(cfg.PortPriority)
+		return &p, nil
 	}
-	return nil, fmt.Errorf("translate: scheduler %q: want minrtt or roundrobin", name)
+	return nil, fmt.Errorf("translate: scheduler %q: want one of minrtt, roundrobin, weighted, active-standby, priority", name)
+}
+
+// newScheduler returns the scheduler named name with default settings.
+func newScheduler(name string) (Scheduler, error) { return newSchedulerCfg(name, &Config{}) }
+
+// newSchedulers returns the engine's scheduler table: index 0 is
+// Config.Scheduler, index i+1 is Config.SchedulerRules[i].
+func newSchedulers(cfg *Config) ([]Scheduler, error) {
+	if len(cfg.SchedulerRules) > 254 {
+		return nil, fmt.Errorf("translate: %d scheduler rules: at most 254", len(cfg.SchedulerRules))
+	}
+	out := make([]Scheduler, 0, 1+len(cfg.SchedulerRules))
+	s, err := newSchedulerCfg(cfg.Scheduler, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, s)
+	for i, r := range cfg.SchedulerRules {
+		if !r.Prefix.IsValid() {
+			return nil, fmt.Errorf("translate: scheduler rule %d: invalid prefix", i)
+		}
+		s, err := newSchedulerCfg(r.Scheduler, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("translate: scheduler rule %d (%s): %w", i, r.Prefix, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// schedFor returns the index in the scheduler table for a connection
+// toward dst: the rule with the longest prefix containing dst, else the
+// default (0). Called once per connection, at its SYN.
+func (e *Engine) schedFor(dst netip.Addr) uint8 {
+	best, bits := 0, -1
+	for i := range e.cfg.SchedulerRules {
+		r := &e.cfg.SchedulerRules[i]
+		if r.Prefix.Bits() > bits && r.Prefix.Contains(dst) {
+			best, bits = i+1, r.Prefix.Bits()
+		}
+	}
+	return uint8(best)
+}
+
+// pickFrom runs scheduler s over subs, first without the stale subflows,
+// and with them only when no other subflow is live.
+func pickFrom(s Scheduler, subs []SubflowInfo, last int) int {
+	stale := false
+	for i := range subs {
+		if subs[i].Live && subs[i].Stale {
+			subs[i].Live, stale = false, true
+		}
+	}
+	j := s.Pick(subs, last)
+	if j >= 0 || !stale {
+		return j
+	}
+	for i := range subs {
+		if subs[i].Stale {
+			subs[i].Live = true
+		}
+	}
+	return s.Pick(subs, last)
 }

@@ -71,6 +71,12 @@ type subflow struct {
 	rttSSN   uint32
 	wnd      uint32
 	progress int64 // last time sndUna moved (or data first outstanding)
+	// Path quality (pathq.go).
+	rttvar   int64
+	rate     uint64 // smoothed delivery rate, bytes/s
+	dlvStart int64  // start of the current delivery-rate interval
+	dlvBytes uint64 // bytes acknowledged since dlvStart
+	prioSend bool   // send MP_PRIO B=1 on the fourth ACK (Config.BackupPorts)
 }
 
 // conn is one translated connection. Sequence values follow
@@ -88,6 +94,7 @@ type conn struct {
 	nsub      uint8
 	lastRx    uint8 // subflow that last carried client data
 	rrLast    int8
+	sched     uint8 // index into Engine.scheds, chosen at the SYN
 	wsS       uint8
 	capFlags  uint8
 	mssS      uint16

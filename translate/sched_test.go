@@ -1,0 +1,346 @@
+package translate
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// TestWeighted: picks by (in flight + 1) / rate among subflows with room;
+// an unmeasured subflow first; all full: the least over its window.
+func TestWeighted(t *testing.T) {
+	tests := []struct {
+		name string
+		subs []SubflowInfo
+		want int
+	}{
+		{"drains soonest", []SubflowInfo{
+			{Live: true, InFlight: 4000, Window: 1e6, Rate: 1000}, // 4 s to drain
+			{Live: true, InFlight: 8000, Window: 1e6, Rate: 4000}, // 2 s
+		}, 1},
+		{"unmeasured first", []SubflowInfo{
+			{Live: true, InFlight: 0, Window: 1e6, Rate: 1e9},
+			{Live: true, InFlight: 500, Window: 1e6},
+		}, 1},
+		{"full skipped", []SubflowInfo{
+			{Live: true, InFlight: 10, Window: 10, Rate: 1e9},
+			{Live: true, InFlight: 9000, Window: 1e6, Rate: 1},
+		}, 1},
+		{"all full: least over", []SubflowInfo{
+			{Live: true, InFlight: 30, Window: 10, Rate: 1e9},
+			{Live: true, InFlight: 12, Window: 10, Rate: 1},
+		}, 1},
+		{"backup only when no primary", []SubflowInfo{
+			{Live: false, Rate: 1e9, Window: 10},
+			{Live: true, Backup: true, Window: 10, Rate: 1},
+		}, 1},
+		{"backup passed over", []SubflowInfo{
+			{Live: true, Backup: true, Window: 10, Rate: 1e9},
+			{Live: true, InFlight: 100, Window: 10, Rate: 1},
+		}, 1},
+		{"none", []SubflowInfo{{}, {}}, -1},
+	}
+	for _, tc := range tests {
+		if got := (Weighted{}).Pick(tc.subs, -1); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestWeightedShares: in a closed loop where each subflow drains at its
+// rate, Weighted sends each a share of the data close to its share of the
+// total rate (200 and 50 units: 4 to 1), and so does neither MinRTT nor
+// RoundRobin (which splits evenly).
+func TestWeightedShares(t *testing.T) {
+	rates := []uint64{200, 50}
+	share := func(s Scheduler) float64 {
+		subs := []SubflowInfo{
+			{Live: true, Window: 1 << 30, Rate: rates[0], SRTT: 10},
+			{Live: true, Window: 1 << 30, Rate: rates[1], SRTT: 10},
+		}
+		var sent [2]uint64
+		last := -1
+		for tick := 0; tick < 2000; tick++ {
+			// 250 units of new data per tick, the sum of the rates.
+			for k := 0; k < 250; k++ {
+				j := s.Pick(subs, last)
+				last = j
+				subs[j].InFlight++
+				sent[j]++
+			}
+			for j := range subs {
+				subs[j].InFlight -= uint32(min(uint64(subs[j].InFlight), rates[j]))
+			}
+		}
+		return float64(sent[0]) / float64(sent[0]+sent[1])
+	}
+	if w := share(Weighted{}); w < 0.75 || w > 0.85 {
+		t.Errorf("weighted: fast path carried %.2f of the data, want about 0.8", w)
+	}
+	if r := share(RoundRobin{}); r < 0.45 || r > 0.55 {
+		t.Errorf("roundrobin: fast path carried %.2f, want about 0.5", r)
+	}
+}
+
+// TestActiveStandby: all data on the first live non-backup subflow,
+// whatever the others' RTT or room; backups only when none is live.
+func TestActiveStandby(t *testing.T) {
+	tests := []struct {
+		name string
+		subs []SubflowInfo
+		want int
+	}{
+		{"active despite worse rtt and full", []SubflowInfo{
+			{Live: true, SRTT: 100, InFlight: 50, Window: 10},
+			{Live: true, SRTT: 1, Window: 10},
+		}, 0},
+		{"primary dead: next primary", []SubflowInfo{
+			{Live: false},
+			{Live: true, Backup: true},
+			{Live: true},
+		}, 2},
+		{"only backup", []SubflowInfo{{Live: false}, {Live: true, Backup: true}}, 1},
+		{"none", []SubflowInfo{{}, {Backup: true}}, -1},
+	}
+	for _, tc := range tests {
+		if got := (ActiveStandby{}).Pick(tc.subs, 0); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestPriority: the highest-ranked port with room; spill to the next
+// when full; all full: the highest ranked; unranked ports last.
+func TestPriority(t *testing.T) {
+	p := NewPriority([]uint8{2, 1}) // port 2 first, then 1, then the rest
+	tests := []struct {
+		name string
+		subs []SubflowInfo
+		want int
+	}{
+		{"rank order", []SubflowInfo{
+			{Live: true, Port: 1, Window: 10},
+			{Live: true, Port: 2, Window: 10},
+			{Live: true, Port: 0, Window: 10},
+		}, 1},
+		{"spill when full", []SubflowInfo{
+			{Live: true, Port: 1, Window: 10},
+			{Live: true, Port: 2, InFlight: 10, Window: 10},
+		}, 0},
+		{"all full: highest rank", []SubflowInfo{
+			{Live: true, Port: 0, InFlight: 10, Window: 10},
+			{Live: true, Port: 1, InFlight: 10, Window: 10},
+		}, 1},
+		{"unranked after ranked", []SubflowInfo{
+			{Live: true, Port: 5, Window: 10},
+			{Live: true, Port: 1, Window: 10},
+		}, 1},
+		{"backup last", []SubflowInfo{
+			{Live: true, Port: 2, Backup: true, Window: 10},
+			{Live: true, Port: 0, Window: 10},
+		}, 1},
+		{"none", []SubflowInfo{{Port: 2}}, -1},
+	}
+	for _, tc := range tests {
+		if got := p.Pick(tc.subs, 0); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if q := NewPriority([]uint8{3, 3, 200}); q.Rank[3] != 0 || q.Rank[0] != 255 {
+		t.Errorf("NewPriority with a repeat and an out-of-range port: %v", q.Rank)
+	}
+}
+
+// TestPickFromStale: a stale subflow gets new data only when no other is
+// live.
+func TestPickFromStale(t *testing.T) {
+	subs := []SubflowInfo{
+		{Live: true, SRTT: 1, Window: 10, Stale: true},
+		{Live: true, SRTT: 50, Window: 10},
+	}
+	if got := pickFrom(MinRTT{}, subs, -1); got != 1 {
+		t.Errorf("stale subflow picked over a live one: %d", got)
+	}
+	subs = []SubflowInfo{{Live: true, Window: 10, Stale: true}, {Live: false}}
+	if got := pickFrom(MinRTT{}, subs, -1); got != 0 {
+		t.Errorf("only a stale subflow: %d, want 0", got)
+	}
+}
+
+// TestSchedulerConfig: names, rules and the longest-prefix choice.
+func TestSchedulerConfig(t *testing.T) {
+	for _, n := range SchedulerNames {
+		if _, err := newScheduler(n); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+	for _, bad := range []Config{
+		{Scheduler: "redundant"},
+		{SchedulerRules: []SchedulerRule{{Prefix: netip.MustParsePrefix("198.18.0.0/15"), Scheduler: "fastest"}}},
+		{SchedulerRules: []SchedulerRule{{Scheduler: "minrtt"}}},
+		{StaleAfter: -1},
+	} {
+		if _, err := New(bad, newTestAlloc(4)); err == nil {
+			t.Errorf("config %+v accepted", bad)
+		}
+	}
+	e, err := New(Config{MaxConnections: 4, Scheduler: "roundrobin", SchedulerRules: []SchedulerRule{
+		{Prefix: netip.MustParsePrefix("198.18.0.0/15"), Scheduler: "weighted"},
+		{Prefix: netip.MustParsePrefix("198.18.3.0/24"), Scheduler: "active-standby"},
+		{Prefix: netip.MustParsePrefix("2001:db8::/32"), Scheduler: "priority"},
+	}}, newTestAlloc(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dst  string
+		want Scheduler
+	}{
+		{"198.18.3.2", ActiveStandby{}},
+		{"198.18.1.9", Weighted{}},
+		{"203.0.113.1", RoundRobin{}},
+	} {
+		if got := e.scheds[e.schedFor(netip.MustParseAddr(tc.dst))]; got != tc.want {
+			t.Errorf("%s: %T, want %T", tc.dst, got, tc.want)
+		}
+	}
+	if _, ok := e.scheds[e.schedFor(netip.MustParseAddr("2001:db8::1"))].(*Priority); !ok {
+		t.Error("2001:db8::1 did not get the priority scheduler")
+	}
+}
+
+// TestSchedulerPerConnection: a rule for the server's prefix picks
+// active-standby for the fixture's connection, which then sends all new
+// S->C data on subflow 0 although subflow 1 is just as good.
+func TestSchedulerPerConnection(t *testing.T) {
+	f := newFixtureCfg(t, Config{MaxConnections: 4, MaxSubflows: 4, DeadAfter: 1 << 62, Scheduler: "roundrobin",
+		SchedulerRules: []SchedulerRule{{Prefix: netip.MustParsePrefix("198.18.3.2/32"), Scheduler: "active-standby"}}})
+	_, c := f.connIdx()
+	if _, ok := f.e.scheds[c.sched].(ActiveStandby); !ok {
+		t.Fatalf("connection got %T", f.e.scheds[c.sched])
+	}
+	cl := f.m.c
+	pay := make([]byte, 500)
+	for k := uint32(0); k < 6; k++ {
+		_, out := f.send(t, f.spkt(k*500, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+		if dstPort(t, &out[0]) != 40000 {
+			t.Fatalf("segment %d left on the standby subflow", k)
+		}
+	}
+}
+
+// TestBackupPortMPPrio: a join on a port listed in BackupPorts is backup
+// for P's scheduler and its fourth ACK carries MP_PRIO with B set (RFC
+// 8684 3.3.8).
+func TestBackupPortMPPrio(t *testing.T) {
+	f := newFixtureCfg(t, Config{MaxConnections: 4, MaxSubflows: 4, DeadAfter: 1 << 62, Scheduler: "roundrobin", BackupPorts: []uint8{1}})
+	ci, _ := f.connIdx()
+	if s := f.e.sub(ci, 1); !s.backup || !s.prioSend || f.e.sub(ci, 0).backup {
+		t.Fatalf("backup flags: subflow 0 %v, subflow 1 %v/%v", f.e.sub(ci, 0).backup, s.backup, s.prioSend)
+	}
+	// The client repeats its third ACK; P answers with the fourth again.
+	cl := f.m.c
+	third := make([]byte, 24)
+	third[0], third[1], third[2] = optMPTCP, optLenJoinAck, mptcpSubJoin<<4
+	_, out := f.send(t, f.cpkt(1, 1, cl.sub[1].peerISN+1, ackF, third, nil), Access, 1)
+	if len(out) == 0 {
+		t.Fatal("no fourth ACK")
+	}
+	tcp, _, _ := view(t, out[0].Bytes())
+	if !bytes.Contains(tcp.Options(), []byte{optMPTCP, optLenPrio, mptcpSubPrio<<4 | 1}) {
+		t.Errorf("fourth ACK options % x carry no MP_PRIO B=1", tcp.Options())
+	}
+	// S->C data stays off the backup subflow.
+	pay := make([]byte, 500)
+	for k := uint32(0); k < 6; k++ {
+		_, out := f.send(t, f.spkt(k*500, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+		if dstPort(t, &out[0]) != 40000 {
+			t.Fatalf("segment %d on the backup port", k)
+		}
+	}
+	// The client's MP_PRIO B=0 does not override the configured backup.
+	opts := append([]byte{optMPTCP, optLenPrio, mptcpSubPrio << 4, optNOP}, cl.dss(1, false, 0, 0, 0, nil)...)
+	f.send(t, f.cpkt(1, 1, cl.sub[1].peerISN+1, ackF, opts, nil), Access, 1)
+	if !f.e.sub(ci, 1).backup {
+		t.Error("client's MP_PRIO B=0 cleared a configured backup port")
+	}
+}
+
+// TestPathQuality: RTT samples, delivery rate and loss signals land in
+// the subflow and in its port's PathStats.
+func TestPathQuality(t *testing.T) {
+	f := newFixtureCfg(t, Config{MaxConnections: 4, MaxSubflows: 4, DeadAfter: 1 << 62, Scheduler: "active-standby"})
+	ci, _ := f.connIdx()
+	cl := f.m.c
+	s0 := f.e.sub(ci, 0)
+	before := f.e.PathStats().Ports[0]
+	pay := make([]byte, 1000)
+	// Four segments on subflow 0, then 20 ms later the client acks the
+	// first two, then duplicates that ack twice with a SACK block.
+	for k := uint32(0); k < 4; k++ {
+		f.send(t, f.spkt(k*1000, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	}
+	f.m.now += int64(20 * time.Millisecond)
+	ack := uint32(s0.isnP.Add(1 + 2000))
+	f.send(t, f.cpkt(0, 1001, ack, ackF, cl.dss(0, false, 0, 0, 0, nil), nil), Access, 0)
+	sack := []byte{optNOP, optNOP, optSACK, 10, 0, 0, 0, 0, 0, 0, 0, 0}
+	be := func(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v) }
+	be(sack[4:], uint32(s0.isnP.Add(1+3000)))
+	be(sack[8:], uint32(s0.isnP.Add(1+4000)))
+	for i := 0; i < 2; i++ {
+		f.send(t, f.cpkt(0, 1001, ack, ackF, append(cl.dss(0, false, 0, 0, 0, nil), sack...), nil), Access, 0)
+	}
+	pp := f.e.PathStats().Ports[0]
+	if pp.RTTSamples != before.RTTSamples+1 || s0.srtt < int64(20*time.Millisecond) || pp.SRTT <= 0 {
+		t.Errorf("RTT: %d samples (was %d), subflow srtt %v, port srtt %v", pp.RTTSamples, before.RTTSamples, time.Duration(s0.srtt), time.Duration(pp.SRTT))
+	}
+	var inBucket uint64
+	for i, b := range RTTBounds {
+		if b >= int64(20*time.Millisecond) {
+			inBucket = pp.RTTBuckets[i] - before.RTTBuckets[i]
+			break
+		}
+	}
+	if inBucket != 1 {
+		t.Errorf("the 20 ms sample is not in the 25 ms bucket: %v", pp.RTTBuckets)
+	}
+	if pp.Delivered-before.Delivered != 2000 || s0.rate == 0 || pp.Rate == 0 {
+		t.Errorf("delivery: %d bytes, subflow rate %d, port rate %d", pp.Delivered-before.Delivered, s0.rate, pp.Rate)
+	}
+	if pp.DupAcks-before.DupAcks != 2 || pp.SACKHoles-before.SACKHoles != 2 {
+		t.Errorf("loss signals: %d dup-acks, %d SACK holes; want 2, 2", pp.DupAcks-before.DupAcks, pp.SACKHoles-before.SACKHoles)
+	}
+}
+
+// TestStaleSubflow: a subflow with data outstanding and no ack progress
+// for StaleAfter gets no new data while another is live, and is counted.
+func TestStaleSubflow(t *testing.T) {
+	f := newFixtureCfg(t, Config{MaxConnections: 4, MaxSubflows: 4, DeadAfter: 10 * time.Second,
+		StaleAfter: 100 * time.Millisecond, Scheduler: "active-standby"})
+	cl := f.m.c
+	pay := make([]byte, 1000)
+	_, out := f.send(t, f.spkt(0, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	if dstPort(t, &out[0]) != 40000 {
+		t.Fatal("active-standby did not use subflow 0")
+	}
+	f.m.now += int64(200 * time.Millisecond)
+	_, out = f.send(t, f.spkt(1000, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+	if dstPort(t, &out[0]) != 40001 {
+		t.Error("new data went to the stale subflow 0")
+	}
+	if f.e.PathStats().Ports[0].Stale == 0 {
+		t.Error("stale not counted on port 0")
+	}
+}
+
+// TestPickAllocs: every scheduler picks without allocating.
+func TestPickAllocs(t *testing.T) {
+	subs := []SubflowInfo{{Live: true, Window: 10, Rate: 5, Port: 1}, {Live: true, Window: 10, Stale: true}}
+	p := NewPriority([]uint8{1, 0})
+	for _, s := range []Scheduler{MinRTT{}, RoundRobin{}, Weighted{}, ActiveStandby{}, &p} {
+		if n := testing.AllocsPerRun(100, func() { pickFrom(s, subs, 0) }); n != 0 {
+			t.Errorf("%T: %v allocs per pick", s, n)
+		}
+	}
+}
