@@ -2,6 +2,7 @@ package model
 
 import (
 	"github.com/flexcp/flexcp/translate"
+	"github.com/flexcp/flexcp/translate/header"
 	"github.com/flexcp/flexcp/translate/option"
 )
 
@@ -119,3 +120,44 @@ func ServerAddr() [4]byte { return srvAddr }
 
 // ServerPort is the server's TCP port.
 const ServerPort = srvPort
+
+// OrderKey returns where a packet leaving the translator toward one end
+// sits in its connection's byte stream: the connection index and the
+// data offset of its first payload byte (-1 without payload), or ci -1
+// when the packet is not the model's. A TCP or MPTCP receiver puts
+// segments back in order; the model's receivers insist on order instead,
+// so a harness whose path reorders between ports (a worker polls one port
+// after another) sorts what it collected by this key before Receive.
+func (m *Model) OrderKey(p *translate.Packet) (ci int, off int64) {
+	if p.Off < 0 || p.Len < optOff || p.Off+p.Len > len(p.Buf) {
+		return -1, -1
+	}
+	pkt := p.Buf[p.Off : p.Off+p.Len]
+	ip := header.IPv4(pkt)
+	if !ip.IsValid() || ip.Protocol() != 6 {
+		return -1, -1
+	}
+	t := header.TCP(ip.Payload())
+	if !t.IsValid() {
+		return -1, -1
+	}
+	ci = m.Owner(pkt)
+	if ci < 0 {
+		return -1, -1
+	}
+	if len(t.Payload()) == 0 || t.Flags()&header.TCPFlagSyn != 0 {
+		return ci, -1
+	}
+	c := &m.conns[ci]
+	if p.Side == translate.Core {
+		rel := uint32(t.Seq()) - c.isnC - 1
+		return ci, int64(c.sRcv) + int64(int32(rel-uint32(c.sRcv)))
+	}
+	var d dss
+	if !scanOpts(t.Options(), &d) || !d.present || d.flags&option.DSSHasMap == 0 {
+		return ci, -1
+	}
+	_, j, _ := m.lookup(ip.DestinationAddress(), t.DestinationPort())
+	rel := uint32(d.dsn-c.idsnP-1) + (uint32(t.Seq()) - c.sub[j].peerISN - d.ssn)
+	return ci, int64(c.cRcv) + int64(int32(rel-uint32(c.cRcv)))
+}

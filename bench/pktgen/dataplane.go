@@ -1,6 +1,7 @@
 package pktgen
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +76,8 @@ type DataplaneResult struct {
 	Segments     [2]uint64 `json:"data_segments"`
 	WallSeconds  float64   `json:"wall_seconds"`
 	// RingSeconds: the time the dataplane had work: in each round, from
-	// the first frame enqueued to the last frame it transmitted.
+	// the first frame enqueued (all of a round's frames go onto the RX
+	// rings at once) until the workers had taken the last one off.
 	RingSeconds float64 `json:"ring_seconds"`
 	// ClosedLoopMpps: PacketsIn over wall time (the generator's model
 	// work included: on a small machine this is the generator's limit).
@@ -91,9 +94,10 @@ type DataplaneResult struct {
 	FrameGbps   float64 `json:"frame_gbps"`
 	// ClosedLoopPayloadGbps: payload over wall time.
 	ClosedLoopPayloadGbps float64 `json:"closed_loop_payload_gbps"`
-	// WorkerCPUSeconds: the workers' CPU time during the ring phases
-	// (getrusage: the process minus the generator thread, prorated to
-	// the busy part of each phase). On a machine shared with other
+	// WorkerCPUSeconds: the workers' CPU time during RingSeconds
+	// (getrusage: the process minus the generator thread; with several
+	// workers, one that drained its rings first polls empty ones until the
+	// last is done, and that counts too). On a machine shared with other
 	// processes a worker is not always on its CPU; CPU time counts only
 	// when it is. CPUNsPerPkt = WorkerCPUSeconds over PacketsIn, and
 	// CPUMppsPerWorker its inverse: the rate of one worker that has its
@@ -230,6 +234,7 @@ type gen struct {
 	pos    [][]int
 	out    []*dpdk.Mbuf // received frames of a round (C memory)
 	outPt  []uint8      // their port
+	order  []orderItem  // delivery order of a round
 	nOut   int
 	take   []translate.Packet
 	stash  []*dpdk.Mbuf // fresh mbufs, allocated 64 at a time (C memory)
@@ -312,8 +317,11 @@ func (g *gen) stage() error {
 }
 
 // exchange puts the staged frames on the RX rings and collects what the
-// dataplane transmits until its rings have been empty for quiet; it
-// returns the time from the first enqueue to the last frame out.
+// dataplane transmits until its rings have been empty for quiet. It
+// returns the time from the first enqueue until the workers had taken
+// every frame off their RX rings (they are busy all that time: every poll
+// finds frames), and adds the workers' CPU time over the same interval to
+// workerCPUNs.
 func (g *gen) exchange(quiet time.Duration) int64 {
 	staged := 0
 	for p := range g.staged {
@@ -325,7 +333,7 @@ func (g *gen) exchange(quiet time.Duration) int64 {
 	g.in += uint64(staged)
 	cpu0 := otherCPU()
 	t0 := model.Nanotime()
-	last := t0
+	last, drained := t0, int64(0)
 	left := staged
 	for {
 		if left > 0 {
@@ -341,6 +349,10 @@ func (g *gen) exchange(quiet time.Duration) int64 {
 					}
 				}
 			}
+		}
+		if left == 0 && drained == 0 && staged > 0 && g.rxEmpty() {
+			drained = model.Nanotime()
+			g.workerCPUNs += otherCPU() - cpu0
 		}
 		got := 0
 		for p := range g.tx {
@@ -363,7 +375,7 @@ func (g *gen) exchange(quiet time.Duration) int64 {
 			last = t
 			continue
 		}
-		if left == 0 && t-last >= int64(quiet) && g.rxEmpty() {
+		if left == 0 && t-last >= int64(quiet) && (drained != 0 || g.rxEmpty()) {
 			break
 		}
 		if g.nOut == len(g.out) {
@@ -376,15 +388,10 @@ func (g *gen) exchange(quiet time.Duration) int64 {
 			g.staged[p][q] = g.staged[p][q][:0]
 		}
 	}
-	if g.nOut == 0 {
+	if drained == 0 {
 		return 0
 	}
-	// The workers' CPU time over the phase, prorated to the part before
-	// the quiet tail (where they only poll empty rings).
-	if t1 := model.Nanotime(); t1 > t0 {
-		g.workerCPUNs += int64(float64(otherCPU()-cpu0) * float64(last-t0) / float64(t1-t0))
-	}
-	return last - t0
+	return drained - t0
 }
 
 // otherCPU returns the CPU time of every thread of the process but the
@@ -410,9 +417,22 @@ func (g *gen) rxEmpty() bool {
 	return true
 }
 
-// deliver hands every frame collected to the model and frees them.
+// orderItem is one collected frame's place in the delivery order.
+type orderItem struct {
+	idx  int32
+	side int8
+	ci   int32
+	off  int64
+}
+
+// deliver hands every frame collected to the model and frees them: in
+// stream order per connection (model.OrderKey), as a receiver's
+// out-of-order queue would, since the workers poll one port after
+// another and subflows on different ports are reordered against each
+// other.
 func (g *gen) deliver() {
 	g.outN += uint64(g.nOut)
+	g.order = g.order[:0]
 	for i := 0; i < g.nOut; i++ {
 		mb := g.out[i]
 		f := mb.Data()
@@ -429,6 +449,21 @@ func (g *gen) deliver() {
 			side = translate.Core
 		}
 		p := translate.Packet{Buf: f, Off: 14, Len: len(f) - 14, Side: side}
+		ci, off := g.m.OrderKey(&p)
+		g.order = append(g.order, orderItem{idx: int32(i), side: int8(side), ci: int32(ci), off: off})
+	}
+	slices.SortStableFunc(g.order, func(a, b orderItem) int {
+		if a.side != b.side {
+			return int(a.side) - int(b.side)
+		}
+		if a.ci != b.ci {
+			return int(a.ci - b.ci)
+		}
+		return cmp.Compare(a.off, b.off)
+	})
+	for _, it := range g.order {
+		f := g.out[it.idx].Data()
+		p := translate.Packet{Buf: f, Off: 14, Len: len(f) - 14, Side: translate.Side(it.side)}
 		g.m.Receive(&p)
 	}
 	dpdk.FreeBulk(g.out[:g.nOut])
@@ -549,6 +584,7 @@ func RunDataplane(o DataplaneOptions) (*Report, error) {
 	g.out = dpdk.NewMbufArray(nbuf)
 	g.stash = dpdk.NewMbufArray(64)[:0]
 	g.outPt = make([]uint8, nbuf)
+	g.order = make([]orderItem, 0, nbuf)
 	for p := range g.staged {
 		for q := range g.staged[p] {
 			// C memory: cgo's pointer check would scan a Go array on
