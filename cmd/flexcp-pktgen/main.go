@@ -2,6 +2,7 @@
 //
 //	flexcp-pktgen engine [flags]
 //	flexcp-pktgen dataplane [flags]
+//	flexcp-pktgen plot [--dir results]
 //
 // Mode engine drives translate.Engine in process with the closed-loop
 // MPTCP/TCP traffic model of bench/model (no NIC, no DPDK) and reports
@@ -9,7 +10,8 @@
 // pauses, memory per idle connection and the connection setup rate, as JSON
 // (--json) and Markdown (--md). Mode dataplane runs flexcp's dataplane
 // workers on DPDK ports made of rte_rings and plays the same model on the
-// rings' far ends (root; EAL in the process). Mode wire is not written
+// rings' far ends (root; EAL in the process). Mode plot draws the PNGs of
+// bench/plot from the reports in --dir. Mode wire is not written
 // (results/README.md).
 package main
 
@@ -25,6 +27,7 @@ import (
 	"time"
 
 	"github.com/flexcp/flexcp/bench/model"
+	"github.com/flexcp/flexcp/bench/plot"
 	"github.com/flexcp/flexcp/bench/pktgen"
 )
 
@@ -42,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("flexcp-pktgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: flexcp-pktgen engine|dataplane [flags]\n\nModes: engine (translate.Engine in process); dataplane (flexcp's workers on DPDK ring ports, root); wire is not implemented yet.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "usage: flexcp-pktgen engine|dataplane|plot [flags]\n\nModes: engine (translate.Engine in process); dataplane (flexcp's workers on DPDK ring ports, root); plot (PNGs from the reports in --dir); wire is not implemented yet.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	modeFlag := fs.String("mode", "engine", "benchmark mode: engine or dataplane (wire: not implemented yet); a first non-flag argument overrides it")
@@ -69,6 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ealArgs := fs.String("eal", "", "dataplane: EAL arguments, space-separated (default: -l GEN_CPU --no-pci -m 512, hugepages if free else --no-huge)")
 	mtu := fs.Int("mtu", 0, "MTU of the model's paths and the dataplane's ports (0: 1500; dataplane: payload+68 when larger)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file (go tool pprof)")
+	plotDir := fs.String("dir", "results", "plot: the directory holding the reports (engine*.json, dataplane*.json, compare.json or compare.md); the PNGs and plots.csv go there too")
 	ringSize := fs.Int("ring-size", 0, "dataplane: entries per RX/TX ring (0: 65536)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -85,11 +89,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch mode {
 	case "engine", "dataplane":
+	case "plot":
+		return drawPlots(*plotDir, stdout, stderr)
 	case "wire":
 		fmt.Fprintf(stderr, "flexcp-pktgen: mode %q: not implemented yet: see results/README.md\n", mode)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "flexcp-pktgen: unknown mode %q: want engine or dataplane (wire is not implemented yet)\n", mode)
+		fmt.Fprintf(stderr, "flexcp-pktgen: unknown mode %q: want engine, dataplane or plot (wire is not implemented yet)\n", mode)
 		return 2
 	}
 	o := pktgen.Options{Duration: *duration, SetupDuration: *setupDur, ModelDuration: *modelDur,
@@ -167,6 +173,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "flexcp-pktgen: %v\n", err)
 			return 1
 		}
+	}
+	return 0
+}
+
+// drawPlots draws the plots of the reports in dir.
+func drawPlots(dir string, stdout, stderr io.Writer) int {
+	d, err := plot.Load(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "flexcp-pktgen: plot: %v\n", err)
+		return 1
+	}
+	written, notes, err := plot.Draw(d, dir)
+	for _, w := range written {
+		fmt.Fprintf(stdout, "plot: wrote %s\n", w)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stdout, "plot: left out %s\n", n)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "flexcp-pktgen: plot: %v\n", err)
+		return 1
 	}
 	return 0
 }
