@@ -27,8 +27,8 @@ import (
 	"time"
 
 	"github.com/flexcp/flexcp/bench/model"
-	"github.com/flexcp/flexcp/bench/plot"
 	"github.com/flexcp/flexcp/bench/pktgen"
+	"github.com/flexcp/flexcp/bench/plot"
 )
 
 func main() {
