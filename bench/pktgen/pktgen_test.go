@@ -15,7 +15,7 @@ func TestParseMix(t *testing.T) {
 		{"1000", []int{1000}, true},
 		{" 64 , 128:2", []int{64, 128, 128}, true},
 		{"1460:1,64:1", []int{1460, 64}, true}, // the model checks it against its MTU
-		{"1853", nil, false},                    // above PayloadLimit(MaxMTU)
+		{"1853", nil, false},                   // above PayloadLimit(MaxMTU)
 		{"64:0", nil, false},
 		{"", nil, false},
 		{"x", nil, false},
