@@ -63,6 +63,7 @@ bench: build
 			--json results/engine-w$$w.json --md results/engine-w$$w.md || exit 1; \
 	done
 	for s in 64 1460; do \
+		rm -f results/dataplane-w2-noaff-$$s.json results/dataplane-w2-noaff-$$s.md; \
 		$(BIN)/flexcp-pktgen dataplane --duration $(BENCH_SECS)s $(PKTGEN_FLOW) --size $$s --workers 1 \
 			--json results/dataplane-w1-$$s.json --md results/dataplane-w1-$$s.md || exit 1; \
 		$(BIN)/flexcp-pktgen dataplane --duration $(BENCH_SECS)s $(PKTGEN_FLOW) --size $$s --workers 2 --affinity \

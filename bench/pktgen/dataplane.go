@@ -639,6 +639,9 @@ func RunDataplane(o DataplaneOptions) (*Report, error) {
 	g.pool.Free()
 	d.Close()
 	if err != nil {
+		if !o.Affinity && o.Workers > 1 {
+			err = fmt.Errorf("%w (without affinity, join subflows reach workers that do not own their connection: the dataplane must hand such packets to the owner, DESIGN.md section 5)", err)
+		}
 		return nil, err
 	}
 	res.EAL = strings.Join(o.EAL, " ")
