@@ -50,12 +50,32 @@ soak: deps build
 demo: deps build
 	@bash scripts/demo.sh
 
-# bench: Go micro-benchmarks (ns/packet, allocations) and the harness's
-# engine mode (results/engine.md); see results/README.md.
+# bench: Go micro-benchmarks (ns/packet, allocations), the harness's engine
+# mode (1 and 2 workers) and dataplane mode (flexcp's workers on DPDK ring
+# ports: 1 worker and 2 with affinity at 64 and 1460-byte payloads, 2
+# without affinity, which needs the dataplane's cross-worker handoff), then
+# the plots; results/*.json, *.md, *.png, plots.csv. See results/README.md.
+# BENCH_SECS sets each run's data phase (default 5).
+BENCH_SECS ?= 5
+PKTGEN_FLOW := --connections 1000 --subflows 2 --direction both
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./translate/... ./dtree/... ./steering/... ./dataplane/...
 	@mkdir -p results
-	$(BIN)/flexcp-pktgen engine --duration 5s --connections 1000 --subflows 2 --mix 64:1,1432:3 --direction both --workers 1 --json results/engine.json --md results/engine.md
+	for w in 1 2; do \
+		$(BIN)/flexcp-pktgen engine --duration $(BENCH_SECS)s $(PKTGEN_FLOW) --mix 64:1,1432:3 --workers $$w \
+			--json results/engine-w$$w.json --md results/engine-w$$w.md || exit 1; \
+	done
+	for s in 64 1460; do \
+		rm -f results/dataplane-w2-noaff-$$s.json results/dataplane-w2-noaff-$$s.md; \
+		$(BIN)/flexcp-pktgen dataplane --duration $(BENCH_SECS)s $(PKTGEN_FLOW) --size $$s --workers 1 \
+			--json results/dataplane-w1-$$s.json --md results/dataplane-w1-$$s.md || exit 1; \
+		$(BIN)/flexcp-pktgen dataplane --duration $(BENCH_SECS)s $(PKTGEN_FLOW) --size $$s --workers 2 --affinity \
+			--json results/dataplane-w2-aff-$$s.json --md results/dataplane-w2-aff-$$s.md || exit 1; \
+		$(BIN)/flexcp-pktgen dataplane --duration $(BENCH_SECS)s $(PKTGEN_FLOW) --size $$s --workers 2 --affinity=false \
+			--json results/dataplane-w2-noaff-$$s.json --md results/dataplane-w2-noaff-$$s.md \
+			|| echo "bench: 2 workers without affinity failed (above): the dataplane has no cross-worker handoff yet"; \
+	done
+	$(BIN)/flexcp-pktgen plot --dir results
 
 bench-forward: deps build
 	@bash scripts/bench-forward.sh

@@ -192,6 +192,11 @@ func (d *Dataplane) setupPort(p *Port, queues int) error {
 			pc.Name, info.Driver, info.MaxRxQueues, info.MaxTxQueues, queues, queues)
 	}
 	conf := dpdk.PortConf{RxQueues: uint16(queues), TxQueues: uint16(queues)}
+	if pc.MTU > 1500 {
+		// At configure time too: PMDs without an MTU setter (net_ring)
+		// accept it only here.
+		conf.MTU = uint32(pc.MTU)
+	}
 	if queues > 1 && info.RSSOffloads != 0 {
 		types := info.RSSOffloads & (dpdk.RSSIPv4 | dpdk.RSSIPv6 | dpdk.RSSNonfragIPv4TCP | dpdk.RSSNonfragIPv6TCP)
 		conf.RSS = &dpdk.RSSConf{Types: types}

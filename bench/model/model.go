@@ -12,11 +12,24 @@ import (
 	"github.com/flexcp/flexcp/translate/option"
 )
 
-// MaxPayload is the largest payload the model sends: a 1500-byte IPv4
-// packet minus the IP and TCP headers and the 28-byte DSS the proxy adds to
-// server segments (the MSS it clamps the server to) or the client adds to its
-// own (an 8-byte DATA_ACK and an 8-byte-DSN mapping, padded).
+// MaxPayload is the largest payload the model sends at the default MTU: a
+// 1500-byte IPv4 packet minus the IP and TCP headers and the 28-byte DSS
+// the proxy adds to server segments (the MSS it clamps the server to) or the
+// client adds to its own (an 8-byte DATA_ACK and an 8-byte-DSN mapping,
+// padded). Config.MTU raises it (PayloadLimit).
 const MaxPayload = 1500 - 20 - 20 - option.OptLenDSSMax
+
+// DefaultMTU is Config.MTU's default.
+const DefaultMTU = 1500
+
+// MaxMTU is the largest Config.MTU: a buffer of the pool minus its
+// headroom and room for an Ethernet header.
+const MaxMTU = bufSize - Headroom - 64
+
+// PayloadLimit returns the largest payload that fits an MTU of mtu bytes
+// once the proxy has added its DSS: mtu minus the IPv4 and TCP headers and
+// the 28-byte DSS.
+func PayloadLimit(mtu int) int { return mtu - 20 - 20 - option.OptLenDSSMax }
 
 // MaxSubflows is the largest number of subflows per connection.
 const MaxSubflows = 4
@@ -93,6 +106,11 @@ type Config struct {
 	MapSize int
 	// Seed seeds keys, ISNs and nonces.
 	Seed uint64
+	// MTU is the largest IP packet on the client's paths (default
+	// DefaultMTU, at most MaxMTU): the client announces an MSS of MTU-40,
+	// the server must see it clamped by the 28-byte DSS, and payloads may
+	// reach PayloadLimit(MTU).
+	MTU int
 }
 
 func (c *Config) fill() error {
@@ -102,12 +120,18 @@ func (c *Config) fill() error {
 	if c.Subflows < 1 || c.Subflows > MaxSubflows {
 		return fmt.Errorf("model: %d subflows: want 1 to %d", c.Subflows, MaxSubflows)
 	}
+	if c.MTU == 0 {
+		c.MTU = DefaultMTU
+	}
+	if c.MTU < 1280 || c.MTU > MaxMTU {
+		return fmt.Errorf("model: MTU %d: want 1280 to %d", c.MTU, MaxMTU)
+	}
 	if len(c.Sizes) == 0 {
-		c.Sizes = []int{MaxPayload}
+		c.Sizes = []int{PayloadLimit(c.MTU)}
 	}
 	for _, s := range c.Sizes {
-		if s < 1 || s > MaxPayload {
-			return fmt.Errorf("model: payload size %d: want 1 to %d (1500-byte MTU minus IP, TCP and the %d-byte DSS)", s, MaxPayload, option.OptLenDSSMax)
+		if s < 1 || s > PayloadLimit(c.MTU) {
+			return fmt.Errorf("model: payload size %d: want 1 to %d (%d-byte MTU minus IP, TCP and the %d-byte DSS; raise the MTU for more)", s, PayloadLimit(c.MTU), c.MTU, option.OptLenDSSMax)
 		}
 	}
 	if c.Direction == 0 {
@@ -319,10 +343,16 @@ type Model struct {
 	hasher   mpcrypto.Hasher
 	opts     option.Options
 
-	running  bool // data phase: senders fill their windows
-	ready    int  // connections with every subflow established
-	clockOff int64
-	lastTick int64
+	xlat      bool    // packets cross a translator (engine attached, or External)
+	pendJoins []int32 // External: connections whose joins wait for SendJoins
+	// armedJoins: those whose third ACK was queued before the last
+	// SendJoins.
+	armedJoins []int32
+	maxPay     int  // PayloadLimit(cfg.MTU)
+	running    bool // data phase: senders fill their windows
+	ready      int  // connections with every subflow established
+	clockOff   int64
+	lastTick   int64
 
 	tmpl   []byte        // 0, 1, ..., 255, 0, 1, ... (the payload pattern)
 	sumIdx []int16       // payload size -> index in sums, or -1
@@ -349,14 +379,17 @@ func New(cfg Config) (*Model, error) {
 	w := 2*cfg.Window + 2*(cfg.Window/cfg.AckRatio+2)*(cfg.Subflows+1) + 4
 	nbuf := cfg.Connections*w + 4*BurstSize + 1024
 	m := &Model{
-		cfg:    cfg,
-		pool:   NewPool(nbuf),
-		access: newRing(nbuf),
-		core:   newRing(nbuf),
-		conns:  make([]conn, cfg.Connections),
-		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
-		tmpl:   make([]byte, 256+MaxPayload+1),
-		sumIdx: make([]int16, MaxPayload+1),
+		cfg:        cfg,
+		pool:       NewPool(nbuf),
+		access:     newRing(nbuf),
+		core:       newRing(nbuf),
+		conns:      make([]conn, cfg.Connections),
+		rng:        rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
+		tmpl:       make([]byte, 256+PayloadLimit(cfg.MTU)+1),
+		sumIdx:     make([]int16, PayloadLimit(cfg.MTU)+1),
+		maxPay:     PayloadLimit(cfg.MTU),
+		pendJoins:  make([]int32, 0, cfg.Connections),
+		armedJoins: make([]int32, 0, cfg.Connections),
 	}
 	for i := range m.tmpl {
 		m.tmpl[i] = byte(i)
@@ -389,6 +422,7 @@ func (m *Model) EngineConfig() translate.Config {
 		MaxSubflows:    max(m.cfg.Subflows, 2),
 		MappingRecords: max(32, 4*m.cfg.Window+16),
 		DeadAfter:      1 << 62,
+		AccessMTU:      m.cfg.MTU,
 		Keys:           translate.NewRandomKeys(1024, nil),
 	}
 }
@@ -401,6 +435,7 @@ func (m *Model) AttachEngine(cfg translate.Config) error {
 		return fmt.Errorf("model: %w", err)
 	}
 	m.eng = e
+	m.xlat = true
 	return nil
 }
 

@@ -184,7 +184,7 @@ func (m *Model) checkPayload(ci int, ip header.IPv4, t header.TCP, off, seed uin
 	pay := t.Payload()
 	n := len(pay)
 	ph := (off + seed) & 255
-	if n > MaxPayload || !bytes.Equal(pay, m.tmpl[ph:int(ph)+n]) {
+	if n > m.maxPay || !bytes.Equal(pay, m.tmpl[ph:int(ph)+n]) {
 		m.fail(ErrPayload, ci, off, uint64(n))
 		return false
 	}

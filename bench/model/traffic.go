@@ -11,10 +11,6 @@ import (
 )
 
 const (
-	clientMSS = 1460
-	// serverMSS is what the server must see: the client's MSS minus the
-	// largest DSS the proxy adds (DESIGN 3.6, translate I5).
-	serverMSS = clientMSS - option.OptLenDSSMax
 	wscale    = 7
 	tickEvery = int64(time.Millisecond)
 )
@@ -61,7 +57,7 @@ func (m *Model) sendSyn(ci int) {
 		return
 	}
 	o := p.Buf[p.Off+optOff:]
-	k := option.PutMSS(o, clientMSS)
+	k := option.PutMSS(o, m.clientMSS())
 	k += option.PutSACKPermitted(o[k:])
 	k += option.PutNOP(o[k:])
 	k += option.PutWindowScale(o[k:], wscale)
@@ -78,7 +74,7 @@ func (m *Model) serverSyn(ci int, t header.TCP) {
 	c := &m.conns[ci]
 	m.opts.Parse(t.Options(), t.Flags(), false)
 	if m.opts.Present.Has(option.MPCapable) || m.opts.Present.Has(option.Timestamps) ||
-		!m.opts.Present.Has(option.MSS) || m.opts.MSS != serverMSS {
+		!m.opts.Present.Has(option.MSS) || m.opts.MSS != m.serverMSS() {
 		m.fail(ErrHandshake, ci, uint64(m.opts.MSS), uint64(m.opts.Present))
 		return
 	}
@@ -88,7 +84,7 @@ func (m *Model) serverSyn(ci int, t header.TCP) {
 		return
 	}
 	o := p.Buf[p.Off+optOff:]
-	k := option.PutMSS(o, clientMSS)
+	k := option.PutMSS(o, m.clientMSS())
 	k += option.PutSACKPermitted(o[k:])
 	k += option.PutNOP(o[k:])
 	k += option.PutWindowScale(o[k:], wscale)
@@ -127,8 +123,16 @@ func (m *Model) clientSynAck(ci int, t header.TCP) {
 	src, sport := clientAddr(ci, 0)
 	m.seal(&p, translate.Access, src, srvAddr, sport, srvPort, s.isn+1, s.peerISN+1, header.TCPFlagAck, k, 0, 0)
 	c.cState = 2
-	for j := 1; j < m.cfg.Subflows; j++ {
-		m.sendJoinSyn(ci, j)
+	if m.eng == nil && m.xlat && m.cfg.Subflows > 1 {
+		// External: the third ACK and the joins enter the proxy on
+		// different ports; SendJoins sends the joins once the caller has
+		// carried the third ACK through (the model does not retransmit a
+		// join SYN that overtook it).
+		m.pendJoins = append(m.pendJoins, int32(ci))
+	} else {
+		for j := 1; j < m.cfg.Subflows; j++ {
+			m.sendJoinSyn(ci, j)
+		}
 	}
 	m.checkReady(ci)
 }
@@ -141,7 +145,7 @@ func (m *Model) sendJoinSyn(ci, j int) {
 		return
 	}
 	o := p.Buf[p.Off+optOff:]
-	k := option.PutMSS(o, clientMSS)
+	k := option.PutMSS(o, m.clientMSS())
 	k += option.PutNOP(o[k:])
 	k += option.PutWindowScale(o[k:], wscale)
 	k += option.PutSACKPermitted(o[k:])
@@ -450,7 +454,7 @@ func (m *Model) serverRecv(p *translate.Packet) {
 		return
 	}
 	ci, j, ok := m.lookup(ip.SourceAddress(), t.SourcePort())
-	if !ok || ip.DestinationAddress() != srvAddr || t.DestinationPort() != srvPort || (m.eng != nil && j != 0) {
+	if !ok || ip.DestinationAddress() != srvAddr || t.DestinationPort() != srvPort || (m.xlat && j != 0) {
 		m.fail(ErrUnknownConn, -1, uint64(t.SourcePort()), uint64(j))
 		return
 	}
@@ -468,7 +472,7 @@ func (m *Model) serverRecv(p *translate.Packet) {
 		m.fail(ErrParse, ci, 0, 3)
 		return
 	}
-	if m.eng != nil && d.mptcp {
+	if m.xlat && d.mptcp {
 		m.fail(ErrMapping, ci, 0, 1) // I8: no MPTCP option toward S
 		return
 	}
@@ -491,7 +495,7 @@ func (m *Model) serverRecv(p *translate.Packet) {
 	}
 	// The client's acknowledgement of server data: the TCP ack the engine
 	// translated, or (Passthrough) the DATA_ACK itself.
-	if m.eng != nil {
+	if m.xlat {
 		if f&header.TCPFlagAck != 0 && !advance(&c.sUna, c.sSnd, uint32(t.Ack())-c.isnS-1) {
 			m.fail(ErrAck, ci, uint64(uint32(t.Ack())-c.isnS-1), c.sSnd)
 		}
@@ -500,7 +504,7 @@ func (m *Model) serverRecv(p *translate.Packet) {
 	}
 	if n := len(pay); n > 0 {
 		var rel uint32
-		if m.eng != nil {
+		if m.xlat {
 			rel = uint32(t.Seq()) - c.isnC - 1
 		} else {
 			if !d.present || d.flags&option.DSSHasMap == 0 {
@@ -576,7 +580,7 @@ func (m *Model) clientRecv(p *translate.Packet) {
 		m.fail(ErrParse, ci, 0, 4)
 		return
 	}
-	if m.eng != nil {
+	if m.xlat {
 		// I4: every segment toward an established client carries an
 		// 8-byte DATA_ACK; the subflow ack never passes what was sent.
 		if !d.present || d.flags&(option.DSSHasAck|option.DSSAck64) != option.DSSHasAck|option.DSSAck64 {
@@ -599,7 +603,7 @@ func (m *Model) clientRecv(p *translate.Packet) {
 			return
 		}
 		off := rel - 1
-		if m.eng != nil {
+		if m.xlat {
 			// A valid mapping: 8-byte DSN, the segment inside it.
 			if d.flags&(option.DSSHasMap|option.DSSDSN64) != option.DSSHasMap|option.DSSDSN64 ||
 				rel-d.ssn >= uint32(d.dataLen) || rel-d.ssn+n > uint32(d.dataLen) {

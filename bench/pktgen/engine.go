@@ -52,6 +52,9 @@ type Options struct {
 	// Progress receives a line per second during the data phase (nil:
 	// none).
 	Progress io.Writer
+	// MTU of the model's paths (see model.Config.MTU; 0: 1500, or in the
+	// dataplane mode what the largest size needs).
+	MTU int
 }
 
 func (o *Options) fill() error {
@@ -82,7 +85,7 @@ func (o *Options) fill() error {
 
 func (o *Options) modelConfig(conns, subflows int, seed uint64) model.Config {
 	return model.Config{Connections: conns, Subflows: subflows, Sizes: o.Sizes, Direction: o.Direction,
-		Window: o.Window, AckRatio: o.AckRatio, Seed: seed}
+		Window: o.Window, AckRatio: o.AckRatio, Seed: seed, MTU: o.MTU}
 }
 
 // lockWorker locks the calling goroutine to its thread and, if pin, the
@@ -498,8 +501,8 @@ func ParseMix(s string) ([]int, error) {
 		}
 		sz, wt, hasW := strings.Cut(f, ":")
 		n, err := strconv.Atoi(sz)
-		if err != nil || n < 1 || n > model.MaxPayload {
-			return nil, fmt.Errorf("mix %q: size %q: want 1 to %d bytes (1500-byte MTU minus IP, TCP and the 28-byte DSS)", s, sz, model.MaxPayload)
+		if err != nil || n < 1 || n > model.PayloadLimit(model.MaxMTU) {
+			return nil, fmt.Errorf("mix %q: size %q: want 1 to %d bytes (%d at the default 1500-byte MTU: MTU minus IP, TCP and the 28-byte DSS)", s, sz, model.PayloadLimit(model.MaxMTU), model.MaxPayload)
 		}
 		k := 1
 		if hasW {

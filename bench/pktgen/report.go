@@ -23,6 +23,8 @@ type Report struct {
 	Data       *DataPhase   `json:"data"`
 	Model      *ModelPhase  `json:"model_only,omitempty"`
 	Derived    *DerivedCost `json:"derived,omitempty"`
+
+	Dataplane *DataplaneResult `json:"dataplane,omitempty"`
 }
 
 // Machine says where the numbers come from.
@@ -208,8 +210,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	c := r.Config
 	fmt.Fprintf(&b, "### flexcp-pktgen %s, %s\n\n", r.Mode, r.Started)
 	fmt.Fprintf(&b, "Machine: %d CPUs, %s, Linux %s; %s; DPDK %s; commit %s.\n\n", m.NProc, m.CPU, m.Kernel, m.GoVersion, m.DPDK, m.Commit)
-	fmt.Fprintf(&b, "Traffic: %d worker(s) (pinned: %v), %d connections x %d subflows per worker, payload %s, direction %s, window %d segments, ack ratio %d; data %s, setup %s, model-only %s.\n\n",
-		c.Workers, c.Pin, c.Connections, c.Subflows, sizesText(c), c.Direction, c.Window, c.AckRatio, c.Duration, c.SetupDuration, c.ModelDuration)
+	if r.Mode == "dataplane" {
+		fmt.Fprintf(&b, "Traffic: %d connections x %d subflows over %d worker(s), payload %s, direction %s, window %d segments, ack ratio %d; data %s.\n\n",
+			c.Connections, c.Subflows, c.Workers, sizesText(c), c.Direction, c.Window, c.AckRatio, c.Duration)
+	} else {
+		fmt.Fprintf(&b, "Traffic: %d worker(s) (pinned: %v), %d connections x %d subflows per worker, payload %s, direction %s, window %d segments, ack ratio %d; data %s, setup %s, model-only %s.\n\n",
+			c.Workers, c.Pin, c.Connections, c.Subflows, sizesText(c), c.Direction, c.Window, c.AckRatio, c.Duration, c.SetupDuration, c.ModelDuration)
+	}
 	b.WriteString("| metric | value |\n| --- | --- |\n")
 	row := func(k, f string, a ...any) { fmt.Fprintf(&b, "| %s | %s |\n", k, fmt.Sprintf(f, a...)) }
 	if d := r.Data; d != nil {
@@ -230,6 +237,23 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		row("GC cycles / pause total", "%d / %.3f ms", d.GCCycles, d.GCPauseSeconds*1e3)
 		row("generated packets (emitted)", "%d", d.Emitted)
 	}
+	if dp := r.Dataplane; dp != nil {
+		row("workers (CPUs) / generator CPU", "%d (%v) / %d", dp.Workers, dp.WorkerCPUs, dp.GenCPU)
+		row("steering", "%s", steeringText(dp))
+		row("MTU / EAL", "%d / `%s`", dp.MTU, dp.EAL)
+		row("frames into the dataplane / out of it", "%d / %d", dp.PacketsIn, dp.PacketsOut)
+		row("Mpps while the dataplane had frames queued (all workers)", "%.3f", dp.Mpps)
+		row("Mpps per worker", "%.3f", dp.MppsPerWorker)
+		row("worker ns/pkt (full loop: RX, classify, translate, route, TX)", "%.0f", dp.NsPerPkt)
+		row("worker CPU ns/pkt (getrusage, busy part) / Mpps per worker on its own core", "%.0f / %.3f", dp.CPUNsPerPkt, dp.CPUMppsPerWorker)
+		row("Gbit/s while busy (payload / frames)", "%.2f / %.2f", dp.PayloadGbps, dp.FrameGbps)
+		row("closed loop (generator included): Mpps / payload Gbit/s", "%.3f / %.2f", dp.ClosedLoopMpps, dp.ClosedLoopPayloadGbps)
+		row("generator ns/pkt (model + copies, outside the ring phases)", "%.0f", dp.GenNsPerPkt)
+		row("busy time / wall time / rounds", "%.3f s / %.3f s / %d", dp.RingSeconds, dp.WallSeconds, dp.Rounds)
+		row("payload bytes verified (c2s / s2c)", "%d / %d", dp.PayloadBytes[0], dp.PayloadBytes[1])
+		row("setup through the dataplane (closed loop, waves of 128)", "%.0f connections/s", dp.SetupConnsPerSec)
+		row("dataplane summary", "%s", dp.Summary)
+	}
 	if s := r.Setup; s != nil {
 		row("setup: connections/s per core (handshake + 1 join, wall)", "%.0f", s.ConnsPerSecPerCore)
 		row("setup: connections/s per core (engine time only)", "%.0f", s.EngineConnsPerSecPerCore)
@@ -242,6 +266,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func steeringText(dp *DataplaneResult) string {
+	switch {
+	case dp.Workers == 1:
+		return "one worker (affinity moot)"
+	case dp.Affinity:
+		return "affinity: every packet of a connection on its owner's queue"
+	}
+	return "no affinity: queue = symmetric hash of each packet's own 4-tuple"
 }
 
 func sizesText(c ReportConfig) string {

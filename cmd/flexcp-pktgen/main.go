@@ -1,13 +1,18 @@
 // Command flexcp-pktgen is flexcp's benchmark harness.
 //
 //	flexcp-pktgen engine [flags]
+//	flexcp-pktgen dataplane [flags]
+//	flexcp-pktgen plot [--dir results]
 //
 // Mode engine drives translate.Engine in process with the closed-loop
 // MPTCP/TCP traffic model of bench/model (no NIC, no DPDK) and reports
 // ns/packet by direction, Mpps, payload Gbit/s, allocations per packet, GC
 // pauses, memory per idle connection and the connection setup rate, as JSON
-// (--json) and Markdown (--md). Modes dataplane and wire are not written
-// yet (results/README.md).
+// (--json) and Markdown (--md). Mode dataplane runs flexcp's dataplane
+// workers on DPDK ports made of rte_rings and plays the same model on the
+// rings' far ends (root; EAL in the process). Mode plot draws the PNGs of
+// bench/plot from the reports in --dir. Mode wire is not written
+// (results/README.md).
 package main
 
 import (
@@ -16,11 +21,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/flexcp/flexcp/bench/model"
 	"github.com/flexcp/flexcp/bench/pktgen"
+	"github.com/flexcp/flexcp/bench/plot"
 )
 
 func main() {
@@ -37,16 +45,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("flexcp-pktgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: flexcp-pktgen engine [flags]\n\nModes: engine (translate.Engine in process); dataplane and wire are not implemented yet.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "usage: flexcp-pktgen engine|dataplane|plot [flags]\n\nModes: engine (translate.Engine in process); dataplane (flexcp's workers on DPDK ring ports, root); plot (PNGs from the reports in --dir); wire is not implemented yet.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	modeFlag := fs.String("mode", "engine", "benchmark mode: engine (dataplane, wire: not implemented yet); a first non-flag argument overrides it")
+	modeFlag := fs.String("mode", "engine", "benchmark mode: engine or dataplane (wire: not implemented yet); a first non-flag argument overrides it")
 	duration := fs.Duration("duration", 5*time.Second, "length of the data phase")
 	setupDur := fs.Duration("setup-duration", 0, "length of the connection-setup phase (0: duration/4, at least 100ms; negative: skip)")
 	modelDur := fs.Duration("model-duration", 0, "length of the model-only phase (0: duration/4, at least 100ms; negative: skip)")
 	conns := fs.Int("connections", 1000, "connections per worker")
 	subflows := fs.Int("subflows", 2, fmt.Sprintf("subflows per connection, subflow 0 included (1 to %d)", model.MaxSubflows))
-	size := fs.Int("size", model.MaxPayload, fmt.Sprintf("payload bytes per data segment (1 to %d); --mix overrides it", model.MaxPayload))
+	size := fs.Int("size", model.MaxPayload, fmt.Sprintf("payload bytes per data segment (1 to %d at MTU 1500; larger raises the dataplane's MTU); --mix overrides it", model.MaxPayload))
 	mix := fs.String("mix", "", `payload size mix "SIZE[:WEIGHT],...", e.g. "64:1,1432:3"`)
 	dir := fs.String("direction", "both", "which ends send data: c2s, s2c or both")
 	workers := fs.Int("workers", 1, "independent engines, one per goroutine locked to its OS thread")
@@ -58,6 +66,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	jsonOut := fs.String("json", "", "write the report as JSON to this file")
 	mdOut := fs.String("md", "", "write the report as a Markdown table to this file")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	affinity := fs.Bool("affinity", true, "dataplane: every packet of a connection enters its owner's queue (false: queue = symmetric hash of the packet's own 4-tuple)")
+	workerCPUs := fs.String("worker-cpus", "", "dataplane: the workers' CPUs, e.g. 1,2 (default: 1..W, or 0..W-1 when there are not more CPUs than workers)")
+	genCPU := fs.Int("gen-cpu", 0, "dataplane: the generator's CPU")
+	ealArgs := fs.String("eal", "", "dataplane: EAL arguments, space-separated (default: -l GEN_CPU --no-pci -m 512, hugepages if free else --no-huge)")
+	mtu := fs.Int("mtu", 0, "MTU of the model's paths and the dataplane's ports (0: 1500; dataplane: payload+68 when larger)")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file (go tool pprof)")
+	plotDir := fs.String("dir", "results", "plot: the directory holding the reports (engine*.json, dataplane*.json, compare.json or compare.md); the PNGs and plots.csv go there too")
+	ringSize := fs.Int("ring-size", 0, "dataplane: entries per RX/TX ring (0: 65536)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -72,17 +88,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch mode {
-	case "engine":
-	case "dataplane", "wire":
+	case "engine", "dataplane":
+	case "plot":
+		return drawPlots(*plotDir, stdout, stderr)
+	case "wire":
 		fmt.Fprintf(stderr, "flexcp-pktgen: mode %q: not implemented yet: see results/README.md\n", mode)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "flexcp-pktgen: unknown mode %q: want engine (dataplane and wire are not implemented yet)\n", mode)
+		fmt.Fprintf(stderr, "flexcp-pktgen: unknown mode %q: want engine, dataplane or plot (wire is not implemented yet)\n", mode)
 		return 2
 	}
 	o := pktgen.Options{Duration: *duration, SetupDuration: *setupDur, ModelDuration: *modelDur,
 		Connections: *conns, Subflows: *subflows, Workers: *workers, Pin: *pin, Window: *window,
-		AckRatio: *ackRatio, IdleConns: *idle, SetupBatch: *batch, Progress: stdout}
+		AckRatio: *ackRatio, IdleConns: *idle, SetupBatch: *batch, Progress: stdout, MTU: *mtu}
 	if *quiet {
 		o.Progress = nil
 	}
@@ -103,9 +121,41 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		o.Sizes = []int{*size}
 	}
-	r, err := pktgen.RunEngine(o)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "flexcp-pktgen: --cpuprofile: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "flexcp-pktgen: --cpuprofile: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var r *pktgen.Report
+	if mode == "dataplane" {
+		do := pktgen.DataplaneOptions{Options: o, Affinity: *affinity, GenCPU: *genCPU, RingSize: *ringSize}
+		if *ealArgs != "" {
+			do.EAL = strings.Fields(*ealArgs)
+		}
+		if *workerCPUs != "" {
+			for _, f := range strings.Split(*workerCPUs, ",") {
+				c, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil || c < 0 {
+					fmt.Fprintf(stderr, "flexcp-pktgen: --worker-cpus: %q is not a CPU number\n", f)
+					return 2
+				}
+				do.WorkerCPUs = append(do.WorkerCPUs, c)
+			}
+		}
+		r, err = pktgen.RunDataplane(do)
+	} else {
+		r, err = pktgen.RunEngine(o)
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "flexcp-pktgen: engine: %v\n", err)
+		fmt.Fprintf(stderr, "flexcp-pktgen: %s: %v\n", mode, err)
 		return 1
 	}
 	if err := r.WriteMarkdown(stdout); err != nil {
@@ -123,6 +173,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "flexcp-pktgen: %v\n", err)
 			return 1
 		}
+	}
+	return 0
+}
+
+// drawPlots draws the plots of the reports in dir.
+func drawPlots(dir string, stdout, stderr io.Writer) int {
+	d, err := plot.Load(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "flexcp-pktgen: plot: %v\n", err)
+		return 1
+	}
+	written, notes, err := plot.Draw(d, dir)
+	for _, w := range written {
+		fmt.Fprintf(stdout, "plot: wrote %s\n", w)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stdout, "plot: left out %s\n", n)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "flexcp-pktgen: plot: %v\n", err)
+		return 1
 	}
 	return 0
 }

@@ -58,16 +58,85 @@ func TestEngineShortRun(t *testing.T) {
 	}
 }
 
-// TestModesNotImplemented: dataplane and wire are refused with a pointer
-// to results/README.md and a non-zero exit; so are bad flags.
+// TestDataplaneShortRun: a short dataplane run (EAL in this process, root,
+// flexcp's real workers on ring ports) completes with the model finding
+// no error and writes well-formed JSON and Markdown.
+func TestDataplaneShortRun(t *testing.T) {
+	dir := t.TempDir()
+	js, md := filepath.Join(dir, "d.json"), filepath.Join(dir, "d.md")
+	var out, errb bytes.Buffer
+	code := run([]string{"dataplane", "--duration", "300ms", "--connections", "64", "--subflows", "2",
+		"--size", "1460", "--json", js, "--md", md}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "| metric | value |") {
+		t.Errorf("stdout has no table:\n%s", out.String())
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r pktgen.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, b)
+	}
+	dp := r.Dataplane
+	if r.Mode != "dataplane" || dp == nil {
+		t.Fatalf("report: %s", b)
+	}
+	if dp.Workers != 1 || dp.MTU != 1528 || dp.PacketsIn == 0 || dp.PacketsOut == 0 || dp.PayloadBytes[0] == 0 ||
+		dp.PayloadBytes[1] == 0 || dp.Mpps <= 0 || dp.PayloadGbps <= 0 || dp.RingSeconds <= 0 || len(dp.Drops) != 0 {
+		t.Errorf("dataplane result: %+v", dp)
+	}
+	if !strings.Contains(dp.Summary, "connections 64 (fallback 0), joins 64 accepted 0 rejected") {
+		t.Errorf("dataplane summary: %s", dp.Summary)
+	}
+	m, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| metric | value |", "Mpps per worker", "worker CPU ns/pkt", r.Machine.DPDK} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, m)
+		}
+	}
+}
+
+// TestPlotMode: plot draws PNGs from a report in --dir and says what it
+// left out.
+func TestPlotMode(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := run([]string{"engine", "--duration", "100ms", "--setup-duration", "50ms", "--model-duration", "-1s",
+		"--connections", "16", "--idle-conns", "-1", "--setup-batch", "64", "--json", filepath.Join(dir, "engine.json"), "--quiet"}, &out, &errb); code != 0 {
+		t.Fatalf("engine: exit %d: %s", code, errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"plot", "--dir", dir}, &out, &errb); code != 0 {
+		t.Fatalf("plot: exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"wrote " + filepath.Join(dir, "setup_rate.png"), "wrote " + filepath.Join(dir, "plots.csv"), "left out affinity.png"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("plot output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "setup_rate.png")); err != nil || st.Size() == 0 {
+		t.Errorf("setup_rate.png: %v", err)
+	}
+}
+
+// TestModesNotImplemented: wire is refused with a pointer to
+// results/README.md and a non-zero exit; so are bad flags.
 func TestModesNotImplemented(t *testing.T) {
-	for _, args := range [][]string{{"dataplane"}, {"wire", "--duration", "1s"}, {"--mode", "wire"}} {
+	for _, args := range [][]string{{"wire", "--duration", "1s"}, {"--mode", "wire"}} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code == 0 || !strings.Contains(errb.String(), "not implemented yet: see results/README.md") {
 			t.Errorf("%q: exit %d, stderr %q", args, code, errb.String())
 		}
 	}
-	for _, args := range [][]string{{"bogus"}, {"engine", "--direction", "up"}, {"engine", "--mix", "1448"}, {"engine", "--size", "0"}, {"engine", "--subflows", "5"}} {
+	for _, args := range [][]string{{"bogus"}, {"engine", "--direction", "up"}, {"engine", "--mix", "1448"}, {"engine", "--size", "0"}, {"engine", "--subflows", "5"},
+		{"dataplane", "--worker-cpus", "x"}, {"dataplane", "--workers", "2", "--worker-cpus", "1"}, {"dataplane", "--size", "1900"}} {
 		var out, errb bytes.Buffer
 		if code := run(append(args, "--duration", "10ms", "--quiet"), &out, &errb); code == 0 {
 			t.Errorf("%q accepted", args)

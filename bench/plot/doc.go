@@ -1,0 +1,18 @@
+// Package plot draws flexcp's benchmark plots (gonum.org/v1/plot, PNG)
+// from the data files the harness and the comparison script write under
+// results/: flexcp-pktgen JSON reports (engine*.json, dataplane*.json) and
+// the end-to-end comparison (compare.json, rows {name, direction, gbps,
+// cpu}; or, before scripts/compare.sh wrote JSON, the table of
+// compare.md).
+//
+// Plots: dataplane Mpps and Gbit/s against workers (one line per payload
+// size and steering), with against without flow-to-core affinity,
+// connection setup rate per core (engine mode, against the 300k/s
+// target), and the end-to-end comparison bars. Every value drawn is also
+// written to plots.csv beside the PNGs, with the report it came from and
+// its commit.
+//
+// What it gives up: it draws what the files hold, one point per report;
+// repeated runs of one configuration are not aggregated (they show as
+// separate points, or for the bars the largest value).
+package plot

@@ -1,0 +1,542 @@
+package plot
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// report is the part of a flexcp-pktgen JSON report (bench/pktgen.Report)
+// the plots read. It is decoded here rather than imported so that this
+// package stays pure Go.
+type report struct {
+	Mode    string `json:"mode"`
+	Started string `json:"started"`
+	Machine struct {
+		NProc  int    `json:"nproc"`
+		CPU    string `json:"cpu"`
+		DPDK   string `json:"dpdk"`
+		Commit string `json:"commit"`
+	} `json:"machine"`
+	Config struct {
+		Sizes   []int  `json:"sizes"`
+		Mix     string `json:"mix"`
+		Workers int    `json:"workers"`
+	} `json:"config"`
+	Setup *struct {
+		ConnsPerSecPerCore       float64 `json:"conns_per_sec_per_core"`
+		EngineConnsPerSecPerCore float64 `json:"engine_conns_per_sec_per_core"`
+	} `json:"setup"`
+	Data *struct {
+		Mpps        float64 `json:"mpps"`
+		PayloadGbps float64 `json:"payload_gbps"`
+	} `json:"data"`
+	Dataplane *struct {
+		Workers          int     `json:"workers"`
+		Affinity         bool    `json:"affinity"`
+		Mpps             float64 `json:"mpps"`
+		CPUMppsPerWorker float64 `json:"cpu_mpps_per_worker"`
+		PayloadGbps      float64 `json:"payload_gbps"`
+		FrameGbps        float64 `json:"frame_gbps"`
+	} `json:"dataplane"`
+}
+
+// Run is one flexcp-pktgen report reduced to what the plots show.
+type Run struct {
+	// File is the report's file name.
+	File string
+	// Mode is "engine" or "dataplane".
+	Mode string
+	// Size labels the payload ("64 B", "1432 B", "mix 64:1,1432:3").
+	Size     string
+	Workers  int
+	Affinity bool
+	// Mpps and PayloadGbps: engine mode, all workers, wall time;
+	// dataplane mode, all workers, while the dataplane had frames queued.
+	Mpps, PayloadGbps float64
+	// CPUMpps: dataplane mode, the Mpps of all workers from their CPU
+	// time (Workers x cpu_mpps_per_worker).
+	CPUMpps float64
+	// SetupPerCore and SetupPerCoreEngine: engine mode, connections set up
+	// per second per core, wall time and engine time only.
+	SetupPerCore, SetupPerCoreEngine float64
+	// Machine and Commit describe where the run came from.
+	Machine, Commit string
+}
+
+// CompareRow is one row of results/compare.json, the end-to-end
+// comparison scripts/compare.sh writes: a forwarder or proxy, a
+// direction, its throughput and its CPU use.
+type CompareRow struct {
+	// Name of the forwarder or proxy, e.g. "flexcp (AF_XDP, 1 worker)".
+	Name string `json:"name"`
+	// Direction: "c2s" (client to server) or "s2c".
+	Direction string `json:"direction"`
+	// Gbps is the median throughput in Gbit/s.
+	Gbps float64 `json:"gbps"`
+	// CPU is its process CPU time per second of traffic (1.0 = one
+	// core); null when not measurable separately (kernel forwarding).
+	CPU *float64 `json:"cpu"`
+}
+
+// Data is everything the plots are drawn from.
+type Data struct {
+	Runs    []Run
+	Compare []CompareRow
+	// CompareSource names the file the comparison came from.
+	CompareSource string
+}
+
+// Load reads every flexcp-pktgen JSON report in dir (engine*.json,
+// dataplane*.json) and the end-to-end comparison: compare.json if present,
+// else the table of compare.md. Missing files leave their part empty.
+func Load(dir string) (*Data, error) {
+	d := &Data{}
+	for _, pat := range []string{"engine*.json", "dataplane*.json"} {
+		files, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			r, err := loadReport(f)
+			if err != nil {
+				return nil, err
+			}
+			d.Runs = append(d.Runs, r)
+		}
+	}
+	cj := filepath.Join(dir, "compare.json")
+	if b, err := os.ReadFile(cj); err == nil {
+		if d.Compare, err = ParseCompareJSON(b); err != nil {
+			return nil, fmt.Errorf("plot: %s: %w", cj, err)
+		}
+		d.CompareSource = cj
+	} else if f, err := os.Open(filepath.Join(dir, "compare.md")); err == nil {
+		d.Compare, err = ParseCompareMarkdown(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("plot: %s: %w", filepath.Join(dir, "compare.md"), err)
+		}
+		d.CompareSource = filepath.Join(dir, "compare.md")
+	}
+	return d, nil
+}
+
+func loadReport(path string) (Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Run{}, err
+	}
+	var r report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Run{}, fmt.Errorf("plot: %s: %w", path, err)
+	}
+	run := Run{File: filepath.Base(path), Mode: r.Mode, Workers: r.Config.Workers,
+		Machine: fmt.Sprintf("%d CPUs %s, DPDK %s", r.Machine.NProc, r.Machine.CPU, r.Machine.DPDK), Commit: r.Machine.Commit}
+	if r.Config.Mix != "" {
+		run.Size = "mix " + r.Config.Mix
+	} else {
+		s := make([]string, len(r.Config.Sizes))
+		for i, z := range r.Config.Sizes {
+			s[i] = strconv.Itoa(z)
+		}
+		run.Size = strings.Join(s, ",") + " B"
+	}
+	switch r.Mode {
+	case "engine":
+		if r.Data == nil {
+			return Run{}, fmt.Errorf("plot: %s: engine report without data", path)
+		}
+		run.Mpps, run.PayloadGbps = r.Data.Mpps, r.Data.PayloadGbps
+		if r.Setup != nil {
+			run.SetupPerCore, run.SetupPerCoreEngine = r.Setup.ConnsPerSecPerCore, r.Setup.EngineConnsPerSecPerCore
+		}
+	case "dataplane":
+		dp := r.Dataplane
+		if dp == nil {
+			return Run{}, fmt.Errorf("plot: %s: dataplane report without its result", path)
+		}
+		run.Workers, run.Affinity = dp.Workers, dp.Affinity
+		run.Mpps, run.PayloadGbps = dp.Mpps, dp.PayloadGbps
+		run.CPUMpps = dp.CPUMppsPerWorker * float64(dp.Workers)
+	default:
+		return Run{}, fmt.Errorf("plot: %s: unknown mode %q", path, r.Mode)
+	}
+	return run, nil
+}
+
+// ParseCompareJSON decodes results/compare.json: either an object
+// {"rows": [...]} (other keys are ignored) or a bare array of rows.
+func ParseCompareJSON(b []byte) ([]CompareRow, error) {
+	var rows []CompareRow
+	if err := json.Unmarshal(b, &rows); err != nil {
+		var obj struct {
+			Rows []CompareRow `json:"rows"`
+		}
+		if err2 := json.Unmarshal(b, &obj); err2 != nil {
+			return nil, err2
+		}
+		rows = obj.Rows
+	}
+	for i, r := range rows {
+		if r.Name == "" || (r.Direction != "c2s" && r.Direction != "s2c") || r.Gbps < 0 || math.IsNaN(r.Gbps) {
+			return nil, fmt.Errorf("row %d (%+v): want a name, direction c2s or s2c, and gbps >= 0", i, r)
+		}
+	}
+	return rows, nil
+}
+
+// ParseCompareMarkdown reads the table of results/compare.md as
+// scripts/compare.sh wrote it before it wrote compare.json: columns proxy,
+// client->server Gbit/s, server->client Gbit/s, its CPU ("103%", or
+// anything else for none).
+func ParseCompareMarkdown(r io.Reader) ([]CompareRow, error) {
+	var rows []CompareRow
+	sc := bufio.NewScanner(r)
+	header := false
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "|") {
+			header = false
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if len(cells) >= 4 && cells[0] == "proxy" && strings.Contains(cells[1], "client->server") {
+			header = true
+			continue
+		}
+		if !header || len(cells) < 4 || strings.HasPrefix(cells[0], "---") {
+			continue
+		}
+		var cpu *float64
+		if v, err := strconv.ParseFloat(strings.TrimSuffix(cells[3], "%"), 64); err == nil && strings.HasSuffix(cells[3], "%") {
+			c := v / 100
+			cpu = &c
+		}
+		for k, dir := range []string{"c2s", "s2c"} {
+			g, err := strconv.ParseFloat(cells[1+k], 64)
+			if err != nil {
+				return nil, fmt.Errorf("row %q: %s Gbit/s %q is not a number", cells[0], dir, cells[1+k])
+			}
+			rows = append(rows, CompareRow{Name: cells[0], Direction: dir, Gbps: g, CPU: cpu})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("no comparison table (a header row starting | proxy | client->server)")
+	}
+	return rows, nil
+}
+
+// Draw writes the plots of d into dir as PNG, with plots.csv holding every
+// value drawn, and returns the files written. A plot without data is not
+// written; Notes says which and why.
+func Draw(d *Data, dir string) (written, notes []string, err error) {
+	type job struct {
+		name string
+		draw func(*Data) (*plot.Plot, string, error)
+	}
+	for _, j := range []job{
+		{"dataplane_mpps.png", func(d *Data) (*plot.Plot, string, error) { return workersPlot(d, false) }},
+		{"dataplane_gbps.png", func(d *Data) (*plot.Plot, string, error) { return workersPlot(d, true) }},
+		{"affinity.png", affinityPlot},
+		{"setup_rate.png", setupPlot},
+		{"compare.png", comparePlot},
+	} {
+		p, note, err := j.draw(d)
+		if err != nil {
+			return written, notes, fmt.Errorf("plot: %s: %w", j.name, err)
+		}
+		if p == nil {
+			notes = append(notes, j.name+": "+note)
+			continue
+		}
+		path := filepath.Join(dir, j.name)
+		if err := p.Save(7*vg.Inch, 4.5*vg.Inch, path); err != nil {
+			return written, notes, fmt.Errorf("plot: %s: %w", path, err)
+		}
+		written = append(written, path)
+	}
+	path := filepath.Join(dir, "plots.csv")
+	if err := writeCSV(d, path); err != nil {
+		return written, notes, err
+	}
+	return append(written, path), notes, nil
+}
+
+// series groups dataplane runs by payload size and steering.
+func dataplaneSeries(d *Data) (keys []string, by map[string][]Run) {
+	by = map[string][]Run{}
+	for _, r := range d.Runs {
+		if r.Mode != "dataplane" {
+			continue
+		}
+		k := r.Size
+		if r.Workers > 1 && !r.Affinity {
+			k += ", no affinity"
+		}
+		if _, ok := by[k]; !ok {
+			keys = append(keys, k)
+		}
+		by[k] = append(by[k], r)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		sort.Slice(by[k], func(i, j int) bool { return by[k][i].Workers < by[k][j].Workers })
+	}
+	return keys, by
+}
+
+func workersPlot(d *Data, gbps bool) (*plot.Plot, string, error) {
+	keys, by := dataplaneSeries(d)
+	if len(keys) == 0 {
+		return nil, "no dataplane reports", nil
+	}
+	p := plot.New()
+	p.Title.Text = "flexcp dataplane (net_ring ports, translation on)"
+	p.X.Label.Text = "workers"
+	if gbps {
+		p.Y.Label.Text = "payload Gbit/s while busy"
+	} else {
+		p.Y.Label.Text = "Mpps while busy (solid) / from worker CPU time (dashed)"
+	}
+	var args []any
+	maxW := 1
+	for _, k := range keys {
+		var pts, cpu plotter.XYs
+		for _, r := range by[k] {
+			maxW = max(maxW, r.Workers)
+			if gbps {
+				pts = append(pts, plotter.XY{X: float64(r.Workers), Y: r.PayloadGbps})
+			} else {
+				pts = append(pts, plotter.XY{X: float64(r.Workers), Y: r.Mpps})
+				cpu = append(cpu, plotter.XY{X: float64(r.Workers), Y: r.CPUMpps})
+			}
+		}
+		args = append(args, k, pts)
+		if !gbps {
+			args = append(args, k+" (CPU time)", cpu)
+		}
+	}
+	if err := plotutil.AddLinePoints(p, args...); err != nil {
+		return nil, "", err
+	}
+	p.X.Min, p.X.Max, p.Y.Min = 0.5, float64(maxW)+0.5, 0
+	p.X.Tick.Marker = intTicks{}
+	p.Legend.Top = true
+	return p, "", nil
+}
+
+func affinityPlot(d *Data) (*plot.Plot, string, error) {
+	with, without := map[int]float64{}, map[int]float64{}
+	var ws []int
+	for _, r := range d.Runs {
+		if r.Mode != "dataplane" || r.Workers < 2 {
+			continue
+		}
+		m := with
+		if !r.Affinity {
+			m = without
+		}
+		if _, ok := with[r.Workers]; !ok {
+			if _, ok := without[r.Workers]; !ok {
+				ws = append(ws, r.Workers)
+			}
+		}
+		m[r.Workers] = max(m[r.Workers], r.Mpps)
+	}
+	if len(without) == 0 || len(with) == 0 {
+		return nil, "needs dataplane reports with several workers both with and without affinity (without affinity needs the dataplane's cross-worker handoff)", nil
+	}
+	sort.Ints(ws)
+	a, b := make(plotter.Values, len(ws)), make(plotter.Values, len(ws))
+	names := make([]string, len(ws))
+	for i, w := range ws {
+		a[i], b[i], names[i] = with[w], without[w], fmt.Sprintf("%d workers", w)
+	}
+	p := plot.New()
+	p.Title.Text = "flow-to-core affinity"
+	p.Y.Label.Text = "Mpps while busy"
+	w := vg.Points(20)
+	ba, err := plotter.NewBarChart(a, w)
+	if err != nil {
+		return nil, "", err
+	}
+	bb, err := plotter.NewBarChart(b, w)
+	if err != nil {
+		return nil, "", err
+	}
+	ba.Color, bb.Color = plotutil.Color(0), plotutil.Color(1)
+	ba.Offset, bb.Offset = -w/2, w/2
+	p.Add(ba, bb)
+	p.Legend.Add("with affinity", ba)
+	p.Legend.Add("without (handoff)", bb)
+	p.Legend.Top = true
+	p.NominalX(names...)
+	return p, "", nil
+}
+
+func setupPlot(d *Data) (*plot.Plot, string, error) {
+	var runs []Run
+	for _, r := range d.Runs {
+		if r.Mode == "engine" && r.SetupPerCore > 0 {
+			runs = append(runs, r)
+		}
+	}
+	if len(runs) == 0 {
+		return nil, "no engine reports with a setup phase", nil
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Workers < runs[j].Workers })
+	wall, eng := make(plotter.Values, len(runs)), make(plotter.Values, len(runs))
+	names := make([]string, len(runs))
+	for i, r := range runs {
+		wall[i], eng[i] = r.SetupPerCore/1e3, r.SetupPerCoreEngine/1e3
+		names[i] = fmt.Sprintf("%d worker(s)", r.Workers)
+	}
+	p := plot.New()
+	p.Title.Text = "connection setup (handshake + 1 join), engine mode"
+	p.Y.Label.Text = "thousand connections/s per core"
+	w := vg.Points(20)
+	bw, err := plotter.NewBarChart(wall, w)
+	if err != nil {
+		return nil, "", err
+	}
+	be, err := plotter.NewBarChart(eng, w)
+	if err != nil {
+		return nil, "", err
+	}
+	bw.Color, be.Color = plotutil.Color(0), plotutil.Color(1)
+	bw.Offset, be.Offset = -w/2, w/2
+	p.Add(bw, be)
+	target := plotter.NewFunction(func(float64) float64 { return 300 })
+	target.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Add(target)
+	p.Legend.Add("wall (model's client crypto included)", bw)
+	p.Legend.Add("engine time only", be)
+	p.Legend.Add("target 300k/s", target)
+	p.Legend.Top = true
+	p.NominalX(names...)
+	p.Y.Min = 0
+	return p, "", nil
+}
+
+func comparePlot(d *Data) (*plot.Plot, string, error) {
+	if len(d.Compare) == 0 {
+		return nil, "no results/compare.json or compare.md", nil
+	}
+	var names []string
+	idx := map[string]int{}
+	for _, r := range d.Compare {
+		if _, ok := idx[r.Name]; !ok {
+			idx[r.Name] = len(names)
+			names = append(names, r.Name)
+		}
+	}
+	c2s, s2c := make(plotter.Values, len(names)), make(plotter.Values, len(names))
+	for _, r := range d.Compare {
+		if r.Direction == "c2s" {
+			c2s[idx[r.Name]] = r.Gbps
+		} else {
+			s2c[idx[r.Name]] = r.Gbps
+		}
+	}
+	p := plot.New()
+	p.Title.Text = "end to end: MPTCP client, TCP server (iperf3, veth, offloads off)"
+	p.X.Label.Text = "Gbit/s"
+	w := vg.Points(9)
+	bc, err := plotter.NewBarChart(c2s, w)
+	if err != nil {
+		return nil, "", err
+	}
+	bs, err := plotter.NewBarChart(s2c, w)
+	if err != nil {
+		return nil, "", err
+	}
+	bc.Horizontal, bs.Horizontal = true, true
+	bc.Color, bs.Color = plotutil.Color(0), plotutil.Color(1)
+	bc.Offset, bs.Offset = w/2, -w/2
+	p.Add(bc, bs)
+	p.Legend.Add("client->server", bc)
+	p.Legend.Add("server->client", bs)
+	p.Legend.Top = true
+	short := make([]string, len(names))
+	for i, n := range names {
+		if len(n) > 38 {
+			n = n[:37] + "…"
+		}
+		short[i] = n
+	}
+	p.NominalY(short...)
+	p.X.Min = 0
+	return p, "", nil
+}
+
+// intTicks marks integer positions only.
+type intTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (intTicks) Ticks(min, max float64) []plot.Tick {
+	var t []plot.Tick
+	for v := math.Ceil(min); v <= max; v++ {
+		t = append(t, plot.Tick{Value: v, Label: strconv.Itoa(int(v))})
+	}
+	return t
+}
+
+// writeCSV writes one row per value drawn.
+func writeCSV(d *Data, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"source", "mode", "series", "workers", "affinity", "metric", "value", "commit"})
+	ff := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	for _, r := range d.Runs {
+		base := []string{r.File, r.Mode, r.Size, strconv.Itoa(r.Workers), strconv.FormatBool(r.Affinity)}
+		add := func(metric string, v float64) {
+			w.Write(append(append([]string(nil), base...), metric, ff(v), r.Commit))
+		}
+		add("mpps", r.Mpps)
+		add("payload_gbps", r.PayloadGbps)
+		if r.Mode == "dataplane" {
+			add("cpu_mpps", r.CPUMpps)
+		}
+		if r.SetupPerCore > 0 {
+			add("setup_per_core", r.SetupPerCore)
+			add("setup_per_core_engine", r.SetupPerCoreEngine)
+		}
+	}
+	for _, c := range d.Compare {
+		w.Write([]string{d.CompareSource, "compare", c.Name, "", "", c.Direction + "_gbps", ff(c.Gbps), ""})
+		if c.CPU != nil {
+			w.Write([]string{d.CompareSource, "compare", c.Name, "", "", c.Direction + "_cpu", ff(*c.CPU), ""})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return fmt.Errorf("plot: %s: %w", path, err)
+	}
+	return f.Close()
+}
