@@ -88,7 +88,8 @@
 # adaptive), RATE (iperf3 -b for load, 1G), CONC (short-connection
 # dialers, 8), ONLY (subset of: testpmd flexcp kernel nginx haproxy),
 # TESTS (subset of: tput load short pingpong profile), NETNS_PREFIX
-# (namespaces PREFIX-c/-p/-s, default fcp; see scripts/netns.sh).
+# (namespaces PREFIX-c/-p/-s, default fcp; see scripts/netns.sh), KEEP=1
+# (keep the logs and perf data in the work directory under /tmp).
 # A quick run: SECS=3 RUNS=1 make compare (about 3 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -119,7 +120,11 @@ cleanup() {
 		echo "compare: FAILED (exit $rc); logs:" >&2
 		tail -n 20 "$work"/*.log >&2 2>/dev/null || true
 	fi
-	rm -rf "$work"
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "compare: logs kept in $work" >&2
+	else
+		rm -rf "$work"
+	fi
 	exit $rc
 }
 trap cleanup EXIT INT TERM
@@ -142,29 +147,32 @@ proc_cpu() {
 	done
 	echo "$s"
 }
-# mach -> "busy softirq" jiffies of the whole machine (busy: all but idle
-# and iowait).
-mach() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9, $8}' /proc/stat; }
+# mach -> "busy softirq total" jiffies of the whole machine (busy: all but
+# idle and iowait; guest time is already in user).
+mach() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9, $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+ncpu=$(nproc)
 
 # snap_begin PID...|softirq|none starts a CPU measurement; snap_end sets
 # CPU_PROC (the forwarder's CPU, % of one CPU, "null" for none), CPU_MACH
 # and CPU_SIRQ (the machine's busy and softirq time, % of one CPU) over
-# the wall time in between.
+# the time in between. The machine's shares are taken of the jiffies
+# /proc/stat accounted (times the CPU count), not of the wall time, so
+# tick-accounting jitter cannot push them above 100% per CPU.
 snap_begin() {
 	SNAP_WHO=("$@")
 	SNAP_T0=$(now)
-	read -r SNAP_B0 SNAP_S0 < <(mach)
+	read -r SNAP_B0 SNAP_S0 SNAP_A0 < <(mach)
 	SNAP_P0=0
 	[[ $1 != softirq && $1 != none ]] && SNAP_P0=$(proc_cpu "$@")
 	return 0
 }
 snap_end() {
-	local t1 b1 s1 p1 dt
+	local t1 b1 s1 a1 p1 dt
 	t1=$(now)
-	read -r b1 s1 < <(mach)
+	read -r b1 s1 a1 < <(mach)
 	dt=$(bc -l <<<"$t1 - $SNAP_T0")
-	CPU_MACH=$(printf '%.1f' "$(bc -l <<<"($b1 - $SNAP_B0) / $clk / $dt * 100")")
-	CPU_SIRQ=$(printf '%.1f' "$(bc -l <<<"($s1 - $SNAP_S0) / $clk / $dt * 100")")
+	CPU_MACH=$(printf '%.1f' "$(bc -l <<<"($b1 - $SNAP_B0) / ($a1 - $SNAP_A0 + 1) * $ncpu * 100")")
+	CPU_SIRQ=$(printf '%.1f' "$(bc -l <<<"($s1 - $SNAP_S0) / ($a1 - $SNAP_A0 + 1) * $ncpu * 100")")
 	case ${SNAP_WHO[0]} in
 	softirq) CPU_PROC=$CPU_SIRQ ;;
 	none) CPU_PROC=null ;;
@@ -535,7 +543,7 @@ if want haproxy; then
 		cat >"$work/haproxy$n.cfg" <<EOF
 global
     nbthread $n
-    maxconn 20000
+    maxconn 8000
 defaults
     mode tcp
     timeout connect 5s
