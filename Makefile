@@ -80,8 +80,11 @@ bench: build
 bench-forward: deps build
 	@bash scripts/bench-forward.sh
 
-# compare: flexcp vs kernel end-to-end MPTCP vs nginx/haproxy split proxies
-# (results/compare.md); SECS and RUNS override the defaults (10, 3).
+# compare: flexcp vs dpdk-testpmd vs kernel end-to-end MPTCP vs nginx/haproxy
+# split proxies: throughput, CPU at a fixed load, short connections, ping-pong
+# (results/compare.md, results/compare.json; uses bin/flexcp-shortconn).
+# SECS and RUNS override the defaults (10, 3): SECS=3 RUNS=1 is a quick run;
+# NETNS_PREFIX, ONLY and TESTS are described in scripts/compare.sh.
 compare: deps build
 	@bash scripts/compare.sh
 

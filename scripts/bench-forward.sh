@@ -5,7 +5,7 @@
 #   flexcp    flexcp routing on net_af_xdp vdevs (examples/netns.toml; IDLE=adaptive
 #             by default, as the example runs; IDLE=poll spins like testpmd)
 #   testpmd   dpdk-testpmd io forwarding between the same AF_XDP vdevs (p1<->p3)
-#   kernel    Linux forwarding in fcp-p
+#   kernel    Linux forwarding in PREFIX-p
 #
 # Each: iperf3 plain TCP over path 1, RUNS runs of SECS seconds per
 # direction; the median is reported, with the CPU time the forwarder used
@@ -15,6 +15,9 @@
 # testpmd's io mode does not rewrite MAC addresses, so for its runs the
 # client's and server's neighbour entries for their gateways point at each
 # other's MAC addresses: frames then cross testpmd unchanged.
+#
+# NETNS_PREFIX (default fcp) names the namespaces PREFIX-c, PREFIX-p,
+# PREFIX-s (scripts/netns.sh), so a run can sit beside the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
@@ -22,6 +25,10 @@ export PATH=/usr/local/go/bin:$PATH
 RUNS=${RUNS:-3}
 SECS=${SECS:-10}
 out=${OUT:-results/forward.md}
+export NETNS_PREFIX=${NETNS_PREFIX:-fcp}
+NSC=$NETNS_PREFIX-c
+NSP=$NETNS_PREFIX-p
+NSS=$NETNS_PREFIX-s
 work=$(mktemp -d /tmp/flexcp-bench.XXXXXX)
 pids=()
 
@@ -50,7 +57,7 @@ measure() {
 		for r in $(seq 1 "$RUNS"); do
 			local flag=""
 			[ "$dir" = down ] && flag="-R"
-			bps=$(ip netns exec fcp-c iperf3 -c 198.18.3.2 -t "$SECS" -J $flag |
+			bps=$(ip netns exec "$NSC" iperf3 -c 198.18.3.2 -t "$SECS" -J $flag |
 				python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"])')
 			if [ "$dir" = up ]; then up+=("$bps"); else down+=("$bps"); fi
 		done
@@ -65,7 +72,7 @@ measure() {
 }
 
 start_iperf_server() {
-	ip netns exec fcp-s iperf3 -s -B 198.18.3.2 >/dev/null 2>&1 &
+	ip netns exec "$NSS" iperf3 -s -B 198.18.3.2 >/dev/null 2>&1 &
 	pids+=("$!")
 	sleep 0.5
 }
@@ -77,26 +84,26 @@ echo "| --- | --- | --- | --- |" | tee -a "$work/table"
 bash scripts/netns.sh down >/dev/null 2>&1 || true
 bash scripts/netns.sh up >/dev/null
 sed "s/^idle = \"adaptive\"/idle = \"${IDLE:-adaptive}\"/" examples/netns.toml >"$work/flexcp.toml"
-ip netns exec fcp-p bin/flexcp --config "$work/flexcp.toml" >"$work/flexcp.log" 2>&1 &
+ip netns exec "$NSP" bin/flexcp --config "$work/flexcp.toml" >"$work/flexcp.log" 2>&1 &
 fpid=$!
 pids+=("$fpid")
 sleep 3
 start_iperf_server
-ip netns exec fcp-c ping -c 1 -W 3 198.18.3.2 >/dev/null
+ip netns exec "$NSC" ping -c 1 -W 3 198.18.3.2 >/dev/null
 measure "flexcp (AF_XDP, 1 worker, idle ${IDLE:-adaptive})" "$fpid"
 kill -TERM "$fpid"; wait "$fpid" || true
 
 # 2. dpdk-testpmd io forwarding on the same vdevs.
 bash scripts/netns.sh down >/dev/null; bash scripts/netns.sh up >/dev/null
-smac=$(ip netns exec fcp-s cat /sys/class/net/s1/address)
-cmac=$(ip netns exec fcp-c cat /sys/class/net/c1/address)
-ip netns exec fcp-c ip neigh replace 198.18.1.1 lladdr "$smac" dev c1 nud permanent
-ip netns exec fcp-s ip neigh replace 198.18.3.1 lladdr "$cmac" dev s1 nud permanent
+smac=$(ip netns exec "$NSS" cat /sys/class/net/s1/address)
+cmac=$(ip netns exec "$NSC" cat /sys/class/net/c1/address)
+ip netns exec "$NSC" ip neigh replace 198.18.1.1 lladdr "$smac" dev c1 nud permanent
+ip netns exec "$NSS" ip neigh replace 198.18.3.1 lladdr "$cmac" dev s1 nud permanent
 mkfifo "$work/stdin"
 sleep 100000 >"$work/stdin" &
 holder=$!
 pids+=("$holder")
-ip netns exec fcp-p dpdk-testpmd --no-pci --in-memory -l 0,1 --log-level '*:warning' \
+ip netns exec "$NSP" dpdk-testpmd --no-pci --in-memory -l 0,1 --log-level '*:warning' \
 	--vdev net_af_xdp0,iface=p1,start_queue=0,queue_count=1 \
 	--vdev net_af_xdp1,iface=p3,start_queue=0,queue_count=1 \
 	-- --forward-mode=io --nb-cores=1 --auto-start <"$work/stdin" >"$work/testpmd.log" 2>&1 &
