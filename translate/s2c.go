@@ -254,7 +254,7 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 				}
 			}
 			if usable && e.isDead(now, s) {
-				if e.sched.Pick(e.schedInfo(now, ci, c), int(c.rrLast)) < 0 {
+				if pickFrom(e.scheds[c.sched], e.schedInfo(now, ci, c), int(c.rrLast)) < 0 {
 					e.cnt.Retransmits++ // no live subflow: the original mapping alone
 					continue
 				}
