@@ -387,6 +387,7 @@ func (m *Model) EngineConfig() translate.Config {
 	return translate.Config{
 		MaxConnections: max(m.cfg.Connections, 64),
 		MaxSubflows:    max(m.cfg.Subflows, 2),
+		JoinSubflows:   max(m.cfg.Connections, 64) * (max(m.cfg.Subflows, 2) - 1),
 		MappingRecords: max(32, 4*m.cfg.Window+16),
 		DeadAfter:      1 << 62,
 		Keys:           translate.NewRandomKeys(1024, nil),
