@@ -622,6 +622,13 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 			b.fail("proxy.max_subflows %d is out of range; use 1..%d (per connection)", p.MaxSubflows, MaxSubflows)
 		}
 	}
+	if rp.JoinSubflows != nil {
+		p.JoinSubflows = *rp.JoinSubflows
+		// The engine keeps at most 8 subflows per connection.
+		if most := p.MaxConnections * (min(p.MaxSubflows, 8) - 1); p.JoinSubflows < 0 || p.JoinSubflows > most {
+			b.fail("proxy.join_subflows %d is out of range; use 0..%d (max_connections x (max_subflows - 1); 0 = max_connections)", p.JoinSubflows, most)
+		}
+	}
 	if rp.Checksum != nil {
 		switch s := *rp.Checksum; s {
 		case "auto":

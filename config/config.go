@@ -354,6 +354,10 @@ type Proxy struct {
 	MaxConnections int
 	// MaxSubflows bounds the subflows of one connection.
 	MaxSubflows int
+	// JoinSubflows bounds the join subflows (all but each connection's
+	// first) alive at once in one worker; they share one table of this
+	// size. 0 means max_connections (one join per connection on average).
+	JoinSubflows int
 	// Checksum says when DSS checksums are used.
 	Checksum ChecksumPolicy
 	// Timestamps says what happens to the TCP timestamp option.

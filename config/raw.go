@@ -59,6 +59,7 @@ type rawProxy struct {
 	Scheduler        *string   `toml:"scheduler"`
 	MaxConnections   *int      `toml:"max_connections"`
 	MaxSubflows      *int      `toml:"max_subflows"`
+	JoinSubflows     *int      `toml:"join_subflows"`
 	Checksum         *string   `toml:"checksum"`
 	Timestamps       *string   `toml:"timestamps"`
 	SYNTimeout       *string   `toml:"syn_timeout"`

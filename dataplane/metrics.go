@@ -231,6 +231,7 @@ func engineConfig(cfg *config.Config) translate.Config {
 	tc := translate.Config{
 		MaxConnections: p.MaxConnections,
 		MaxSubflows:    min(p.MaxSubflows, 8),
+		JoinSubflows:   p.JoinSubflows,
 		SynTimeout:     p.SYNTimeout,
 		JoinTimeout:    p.JoinTimeout,
 		IdleTimeout:    p.IdleTimeout,
