@@ -470,14 +470,18 @@ if want flexcp; then
 			ip netns exec "$NSC" mptcpize run iperf3 -c 198.18.3.2 -t "$psecs" $flag >/dev/null 2>&1 || true
 			wait "$perfpid" || true
 			{
-				echo "flexcp profile, $dir (perf record -F 499 -g, $psecs s iperf3; per-thread CPU in s, then the top symbols by self time):"
+				echo "flexcp profile, $dir (perf record -F 499 -g, $psecs s iperf3; per-thread CPU in s):"
 				for t in /proc/"$fpid"/task/*; do
 					id=${t##*/}
 					d=$(($(awk '{print $14 + $15}' "$t/stat") - ${t0[$id]:-0}))
 					[ "$d" -gt 0 ] && printf '  thread %s (%s): %.2f s\n' "$id" "$(cat "$t/comm")" "$(bc -l <<<"$d / $clk")"
 				done
+				echo "  top symbols by self time:"
 				perf report -i "$work/perf-$dir.data" --stdio --no-children --sort symbol --percent-limit 1.5 -g none 2>/dev/null |
-					grep -E '^ +[0-9]' | sed -E 's/[ -]+$//' | head -n 25
+					grep -E '^ +[0-9]' | sed -E 's/[ -]+$//' | head -n 15
+				echo "  top symbols by inclusive time (children, self):"
+				perf report -i "$work/perf-$dir.data" --stdio --children --sort symbol --percent-limit 5 -g none 2>/dev/null |
+					grep -E '^ +[0-9]' | sed -E 's/[ -]+$//' | head -n 40
 			} >>"$work/profile" || true
 			unset t0
 		done
