@@ -15,7 +15,8 @@
 #             on CPU 1, idle $IDLE, proxy.linger 2s, see below); MPTCP
 #             client -> plain TCP server. Its ping-pong is also measured
 #             with a plain TCP client ("flexcp routed"), the same traffic
-#             testpmd forwards.
+#             testpmd forwards. Throughput and ping-pong are also measured
+#             with idle = "poll" ("flexcp-poll"), which spins as testpmd does.
 #   kernel    Linux forwarding in PREFIX-p, MPTCP end to end (client and
 #             server MPTCP).
 #   nginx     nginx stream, worker_processes 1 and 2, listening on
@@ -63,7 +64,8 @@
 #   JSON (results/compare.json)  a JSON array, one object per measurement:
 #        {"name": "flexcp", "direction": "c2s", "metric": "throughput",
 #         "value": 2.41, "unit": "Gbit/s", "cpu": 97.5}
-#        name       system: testpmd, flexcp, flexcp-routed, kernel,
+#        name       system: testpmd, flexcp, flexcp-poll (idle poll: tput
+#                   and pingpong only), flexcp-routed, kernel,
 #                   nginx-1w, nginx-2w, haproxy-1t, haproxy-2t, baseline
 #        direction  "c2s", "s2c" or "both" (short, pingpong, baseline)
 #        metric     throughput (Gbit/s, median of RUNS)
@@ -419,13 +421,14 @@ fi
 flexcp_metrics() { # summary of flexcp's connection counters
 	ip netns exec "$NSP" curl -s --max-time 2 http://127.0.0.1:9750/metrics 2>/dev/null | awk '
 		/^flexcp_(connections_(opened|closed|active|fallback)|joins_(accepted|rejected)|drops)/ {
-			n = $1; sub(/\{worker="[0-9]+",?/, "{", n); sub(/\{\}/, "", n); s[n] += $2 }
+			n = $1; gsub(/worker="[0-9]+",?/, "", n); sub(/,\}/, "}", n); sub(/\{\}/, "", n); s[n] += $2 }
 		END { for (n in s) if (s[n] != 0) printf "%s=%d ", n, s[n] }'
 }
-if want flexcp; then
-	topo_up 0
-	sed -e "s/^idle = \"adaptive\"/idle = \"$IDLE\"/" -e 's/^linger = "60s"/linger = "2s"/' examples/netns.toml >"$work/flexcp.toml"
-	ip netns exec "$NSP" bin/flexcp --config "$work/flexcp.toml" >"$work/flexcp.log" 2>&1 &
+# start_flexcp IDLE: flexcp in the proxy namespace with that idle policy;
+# sets fpid.
+start_flexcp() {
+	sed -e "s/^idle = \"adaptive\"/idle = \"$1\"/" -e 's/^linger = "60s"/linger = "2s"/' examples/netns.toml >"$work/flexcp-$1.toml"
+	ip netns exec "$NSP" bin/flexcp --config "$work/flexcp-$1.toml" >>"$work/flexcp.log" 2>&1 &
 	fpid=$!
 	pids+=("$fpid")
 	for _ in $(seq 1 100); do
@@ -433,8 +436,20 @@ if want flexcp; then
 		kill -0 "$fpid" 2>/dev/null || { log "flexcp exited during start-up"; exit 1; }
 		sleep 0.2
 	done
-	start_servers 0
 	ip netns exec "$NSC" ping -c 1 -W 3 198.18.3.2 >/dev/null
+}
+if want flexcp; then
+	topo_up 0
+	start_servers 0
+	# idle=poll spins like testpmd: its throughput and ping-pong are the
+	# like-for-like comparison with the ceiling.
+	if [ "$IDLE" != poll ] && { test_on tput || test_on pingpong; }; then
+		start_flexcp poll
+		tput flexcp-poll "mptcpize run" 198.18.3.2 "$fpid"
+		pingpong flexcp-poll 198.18.3.2:5300 1 "$fpid"
+		stop_pid "$fpid"
+	fi
+	start_flexcp "$IDLE"
 	tput flexcp "mptcpize run" 198.18.3.2 "$fpid"
 	load flexcp "mptcpize run" 198.18.3.2 "$fpid"
 	shortc flexcp 198.18.3.2:5300 1 "$fpid"
@@ -455,14 +470,18 @@ if want flexcp; then
 			ip netns exec "$NSC" mptcpize run iperf3 -c 198.18.3.2 -t "$psecs" $flag >/dev/null 2>&1 || true
 			wait "$perfpid" || true
 			{
-				echo "flexcp profile, $dir (perf record -F 499 -g, $psecs s iperf3; per-thread CPU in s, then the top symbols by self time):"
+				echo "flexcp profile, $dir (perf record -F 499 -g, $psecs s iperf3; per-thread CPU in s):"
 				for t in /proc/"$fpid"/task/*; do
 					id=${t##*/}
 					d=$(($(awk '{print $14 + $15}' "$t/stat") - ${t0[$id]:-0}))
 					[ "$d" -gt 0 ] && printf '  thread %s (%s): %.2f s\n' "$id" "$(cat "$t/comm")" "$(bc -l <<<"$d / $clk")"
 				done
+				echo "  top symbols by self time:"
 				perf report -i "$work/perf-$dir.data" --stdio --no-children --sort symbol --percent-limit 1.5 -g none 2>/dev/null |
-					grep -E '^ +[0-9]' | head -n 25
+					grep -E '^ +[0-9]' | sed -E 's/[ -]+$//' | head -n 15
+				echo "  top symbols by inclusive time (children, self):"
+				perf report -i "$work/perf-$dir.data" --stdio --children --sort symbol --percent-limit 5 -g none 2>/dev/null |
+					grep -E '^ +[0-9]' | sed -E 's/[ -]+$//' | head -n 40
 			} >>"$work/profile" || true
 			unset t0
 		done
