@@ -272,7 +272,7 @@ func Draw(d *Data, dir string) (written, notes []string, err error) {
 			continue
 		}
 		path := filepath.Join(dir, j.name)
-		if err := p.Save(7*vg.Inch, 4.5*vg.Inch, path); err != nil {
+		if err := p.Save(8*vg.Inch, 4.5*vg.Inch, path); err != nil {
 			return written, notes, fmt.Errorf("plot: %s: %w", path, err)
 		}
 		written = append(written, path)
@@ -478,16 +478,18 @@ func comparePlot(d *Data) (*plot.Plot, string, error) {
 	p.Add(bc, bs)
 	p.Legend.Add("client->server", bc)
 	p.Legend.Add("server->client", bs)
-	p.Legend.Top = true
 	short := make([]string, len(names))
+	top := 0.0
 	for i, n := range names {
-		if len(n) > 38 {
-			n = n[:37] + "…"
+		if len(n) > 44 {
+			n = n[:43] + "…"
 		}
 		short[i] = n
+		top = max(top, c2s[i], s2c[i])
 	}
 	p.NominalY(short...)
-	p.X.Min = 0
+	p.X.Min, p.X.Max = 0, top*1.3
+	p.Legend.Left, p.Legend.Top = false, false
 	return p, "", nil
 }
 
