@@ -219,6 +219,10 @@ func (o *DataplaneOptions) fill() error {
 	return nil
 }
 
+// stuckAfter is how long a round waits for the dataplane to take or send
+// a frame before the run fails.
+const stuckAfter = 5 * time.Second
+
 // gen is the generator: it plays the model on the far ends of the rings.
 // Owned by one goroutine.
 type gen struct {
@@ -346,6 +350,9 @@ func (g *gen) exchange(quiet time.Duration) int64 {
 						n := g.rx[p][q].EnqueueBurst(s[k:])
 						g.pos[p][q] += n
 						left -= n
+						if n > 0 {
+							last = model.Nanotime()
+						}
 					}
 				}
 			}
@@ -379,6 +386,15 @@ func (g *gen) exchange(quiet time.Duration) int64 {
 			break
 		}
 		if g.nOut == len(g.out) {
+			break
+		}
+		if t-last > int64(stuckAfter) {
+			// The workers stopped taking frames (a worker failed): give
+			// up rather than spin; the frames still queued are freed
+			// at the end of the run.
+			if g.err == nil {
+				g.err = fmt.Errorf("the dataplane took no frame and sent none for %v (%d frames not taken)", stuckAfter, left)
+			}
 			break
 		}
 	}
@@ -694,10 +710,10 @@ func (g *gen) run(r *Report) (*DataplaneResult, error) {
 			return nil, fmt.Errorf("data phase: %w", err)
 		}
 		now := time.Now()
-		if now.After(end) {
-			break
-		}
-		if o.Progress != nil && now.After(next) {
+		done := now.After(end)
+		// A line a second, and one at the end (a short run or a long
+		// round may not see a full second).
+		if o.Progress != nil && (now.After(next) || done) {
 			b := g.m.Stats.Bytes[0] + g.m.Stats.Bytes[1]
 			s := now.Sub(last).Seconds()
 			ringMpps := 0.0
@@ -707,7 +723,10 @@ func (g *gen) run(r *Report) (*DataplaneResult, error) {
 			fmt.Fprintf(o.Progress, "dataplane: t=%4.1fs closed loop %6.3f Mpps %6.3f Gbit/s payload; dataplane while busy %6.3f Mpps (%d workers, affinity %v, %d conns x %d subflows)\n",
 				now.Sub(start).Seconds(), float64(g.in-lastIn)/s/1e6, float64(b-lastB)*8/s/1e9, ringMpps, o.Workers, o.Affinity, o.Connections, o.Subflows)
 			lastIn, lastB, last = g.in, b, now
-			next = next.Add(time.Second)
+			next = now.Add(time.Second)
+		}
+		if done {
+			break
 		}
 	}
 	wall := time.Since(start).Seconds()
