@@ -137,7 +137,9 @@ func dataplaneConfig(o *DataplaneOptions, names []string, ringSize int) (*config
 		lc[i] = strconv.Itoa(c)
 	}
 	fmt.Fprintf(&b, "lcores = [%s]\nidle = \"poll\"\nburst = 32\nlog_level = \"warn\"\n", strings.Join(lc, ", "))
-	desc := min(ringSize, 4096)
+	// Ring ports ignore descriptor counts; the config still sizes the
+	// mempool by them, so keep them small.
+	desc := min(ringSize, 512)
 	for j := 0; j < o.Subflows; j++ {
 		fmt.Fprintf(&b, "[[port]]\nname = \"a%d\"\ndevice = %q\nrole = \"access\"\naddresses = [\"198.18.%d.1/19\"]\nmtu = %d\nqueues = %d\nrx_desc = %d\ntx_desc = %d\nmac = %q\n",
 			j, names[j], 32*j, o.MTU, o.Workers, desc, desc, macText(macN(portMACBase, j)))
@@ -153,7 +155,7 @@ func dataplaneConfig(o *DataplaneOptions, names []string, ringSize int) (*config
 	s := model.ServerAddr()
 	fmt.Fprintf(&b, "[[neighbor]]\nip = \"%d.%d.%d.%d\"\nmac = %q\nport = \"core\"\n", s[0], s[1], s[2], s[3], macText(macN(peerMACBase, o.Subflows)))
 	// Mbufs the dataplane allocates itself: generated ACKs, join answers.
-	fmt.Fprintf(&b, "[mempool]\nmbufs = 65535\ncache = 256\ndata_room = %d\n", dpdk.DefaultDataRoom)
+	fmt.Fprintf(&b, "[mempool]\nmbufs = %d\ncache = 256\ndata_room = %d\n", min(65535, 8191+8*o.Connections*o.Subflows+2*desc*(o.Subflows+1)*o.Workers), dpdk.DefaultDataRoom)
 	fmt.Fprintf(&b, "[proxy]\nenabled = true\ntranslate = [\"198.19.0.0/24\"]\nports = [\"%d\"]\nmax_connections = %d\nmax_subflows = %d\n"+
 		"idle_timeout = \"1h\"\nsubflow_dead_after = \"1h\"\nsyn_timeout = \"1h\"\njoin_timeout = \"1h\"\n",
 		model.ServerPort, max(o.Connections+1024, 4096), max(o.Subflows, 2))
