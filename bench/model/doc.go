@@ -36,10 +36,18 @@
 // space directly, at the same per-packet cost of building and checking, so
 // the model's own cost can be subtracted from a run through the engine.
 //
+// External drives a translator the model does not own (flexcp-pktgen's
+// dataplane mode): TakeOut hands out what the ends send, Receive takes what
+// came through, Poll is the delayed-ACK and refill timer, SendJoins
+// releases the joins of connections whose third ACK went through, and
+// OrderKey lets a harness whose path reorders subflows put segments back
+// in stream order, as a receiver's out-of-order queue would. Config.MTU
+// (default 1500) sets the client's MSS and the largest payload.
+//
 // What it gives up: IPv4 only; no loss, reordering or delay (the links are
 // perfect FIFOs: the engine's recovery paths are not exercised, translate's
-// own simulation does that); no connection close; payload at most MaxPayload
-// bytes (a 1500-byte MTU minus the DSS the proxy adds); timestamps are not
+// own simulation does that); no connection close; payload at most PayloadLimit(MTU)
+// bytes (the MTU minus IP, TCP and the DSS the proxy adds); timestamps are not
 // sent (the engine strips them from the SYN anyway). A Model is owned by one
 // goroutine.
 package model

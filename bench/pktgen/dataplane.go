@@ -137,7 +137,9 @@ func dataplaneConfig(o *DataplaneOptions, names []string, ringSize int) (*config
 		lc[i] = strconv.Itoa(c)
 	}
 	fmt.Fprintf(&b, "lcores = [%s]\nidle = \"poll\"\nburst = 32\nlog_level = \"warn\"\n", strings.Join(lc, ", "))
-	desc := min(ringSize, 4096)
+	// Ring ports ignore descriptor counts; the config still sizes the
+	// mempool by them, so keep them small.
+	desc := min(ringSize, 512)
 	for j := 0; j < o.Subflows; j++ {
 		fmt.Fprintf(&b, "[[port]]\nname = \"a%d\"\ndevice = %q\nrole = \"access\"\naddresses = [\"198.18.%d.1/19\"]\nmtu = %d\nqueues = %d\nrx_desc = %d\ntx_desc = %d\nmac = %q\n",
 			j, names[j], 32*j, o.MTU, o.Workers, desc, desc, macText(macN(portMACBase, j)))
@@ -153,7 +155,7 @@ func dataplaneConfig(o *DataplaneOptions, names []string, ringSize int) (*config
 	s := model.ServerAddr()
 	fmt.Fprintf(&b, "[[neighbor]]\nip = \"%d.%d.%d.%d\"\nmac = %q\nport = \"core\"\n", s[0], s[1], s[2], s[3], macText(macN(peerMACBase, o.Subflows)))
 	// Mbufs the dataplane allocates itself: generated ACKs, join answers.
-	fmt.Fprintf(&b, "[mempool]\nmbufs = 65535\ncache = 256\ndata_room = %d\n", dpdk.DefaultDataRoom)
+	fmt.Fprintf(&b, "[mempool]\nmbufs = %d\ncache = 256\ndata_room = %d\n", min(65535, 8191+8*o.Connections*o.Subflows+2*desc*(o.Subflows+1)*o.Workers), dpdk.DefaultDataRoom)
 	fmt.Fprintf(&b, "[proxy]\nenabled = true\ntranslate = [\"198.19.0.0/24\"]\nports = [\"%d\"]\nmax_connections = %d\nmax_subflows = %d\n"+
 		"idle_timeout = \"1h\"\nsubflow_dead_after = \"1h\"\nsyn_timeout = \"1h\"\njoin_timeout = \"1h\"\n",
 		model.ServerPort, max(o.Connections+1024, 4096), max(o.Subflows, 2))
@@ -218,6 +220,10 @@ func (o *DataplaneOptions) fill() error {
 	}
 	return nil
 }
+
+// stuckAfter is how long a round waits for the dataplane to take or send
+// a frame before the run fails.
+const stuckAfter = 5 * time.Second
 
 // gen is the generator: it plays the model on the far ends of the rings.
 // Owned by one goroutine.
@@ -346,6 +352,9 @@ func (g *gen) exchange(quiet time.Duration) int64 {
 						n := g.rx[p][q].EnqueueBurst(s[k:])
 						g.pos[p][q] += n
 						left -= n
+						if n > 0 {
+							last = model.Nanotime()
+						}
 					}
 				}
 			}
@@ -379,6 +388,15 @@ func (g *gen) exchange(quiet time.Duration) int64 {
 			break
 		}
 		if g.nOut == len(g.out) {
+			break
+		}
+		if t-last > int64(stuckAfter) {
+			// The workers stopped taking frames (a worker failed): give
+			// up rather than spin; the frames still queued are freed
+			// at the end of the run.
+			if g.err == nil {
+				g.err = fmt.Errorf("the dataplane took no frame and sent none for %v (%d frames not taken)", stuckAfter, left)
+			}
 			break
 		}
 	}
@@ -694,10 +712,10 @@ func (g *gen) run(r *Report) (*DataplaneResult, error) {
 			return nil, fmt.Errorf("data phase: %w", err)
 		}
 		now := time.Now()
-		if now.After(end) {
-			break
-		}
-		if o.Progress != nil && now.After(next) {
+		done := now.After(end)
+		// A line a second, and one at the end (a short run or a long
+		// round may not see a full second).
+		if o.Progress != nil && (now.After(next) || done) {
 			b := g.m.Stats.Bytes[0] + g.m.Stats.Bytes[1]
 			s := now.Sub(last).Seconds()
 			ringMpps := 0.0
@@ -707,7 +725,10 @@ func (g *gen) run(r *Report) (*DataplaneResult, error) {
 			fmt.Fprintf(o.Progress, "dataplane: t=%4.1fs closed loop %6.3f Mpps %6.3f Gbit/s payload; dataplane while busy %6.3f Mpps (%d workers, affinity %v, %d conns x %d subflows)\n",
 				now.Sub(start).Seconds(), float64(g.in-lastIn)/s/1e6, float64(b-lastB)*8/s/1e9, ringMpps, o.Workers, o.Affinity, o.Connections, o.Subflows)
 			lastIn, lastB, last = g.in, b, now
-			next = next.Add(time.Second)
+			next = now.Add(time.Second)
+		}
+		if done {
+			break
 		}
 	}
 	wall := time.Since(start).Seconds()

@@ -3,6 +3,8 @@ package pktgen
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,10 @@ func TestDataplaneTwoWorkersAffinity(t *testing.T) {
 		Options: Options{Duration: 1200 * time.Millisecond, Connections: 64, Subflows: 2, Sizes: []int{64, 1432},
 			Mix: "64:1,1432:1", Workers: 2, Progress: &progress},
 		Affinity: true,
+		// No hugepages: the test does not compete for them with other
+		// DPDK processes, and ring ports need no DMA memory.
+		EAL: []string{"-l", "0", "--no-pci", "--no-telemetry", "--log-level=*:error", "-m", "256",
+			"--no-huge", "--no-shconf", "--file-prefix=fg-pktgen-test-" + strconv.Itoa(os.Getpid())},
 	})
 	if err != nil {
 		t.Fatal(err)

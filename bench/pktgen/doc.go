@@ -24,8 +24,24 @@
 // Reports are JSON (Report) and a Markdown table carrying the machine (CPU
 // model, nproc), Go and DPDK versions and git commit beside the numbers.
 //
+// Mode dataplane (RunDataplane) runs flexcp's real dataplane workers
+// (package dataplane: RX burst, classification, translation, routing, TX
+// burst) on DPDK ports made of rte_rings (dpdk.NewRingPort,
+// dataplane.NewOnPorts) and plays the same model on the rings' far ends
+// from one generator goroutine, in closed-loop rounds: every packet the
+// model wants to send goes onto the RX rings at once, the generator
+// collects what the workers transmit until the rings stay quiet and hands
+// it to the model in stream order per connection. It reports the
+// dataplane's Mpps and Gbit/s while it had frames queued, the workers' CPU
+// time per packet (getrusage), and the closed-loop rate. The generator
+// steers packets to queues either by connection (affinity, as per-
+// connection NIC rules would) or by a symmetric hash of each packet's own
+// 4-tuple (plain RSS; needs the dataplane's cross-worker handoff).
+//
 // What it gives up: the engine mode has no NIC, no mbufs and no cgo; the
-// numbers are the translator's alone (the dataplane and wire modes, which
-// would add them, are not written). A worker's goroutine is locked to a
+// numbers are the translator's alone. The dataplane mode has rings, not a
+// NIC (no DMA, no descriptor rings, no PCIe), and its generator, which
+// builds and checks every packet, runs in the same process; the wire mode
+// is not written. A worker's goroutine is locked to a
 // thread, but nothing stops other processes from sharing its core.
 package pktgen

@@ -207,6 +207,7 @@ func setupRate(o *Options, r *Report) error {
 	type res struct {
 		conns            uint64
 		wallNs, engineNs int64
+		cpuNs            int64 // the thread's CPU time over wallNs
 		err              error
 		cpu              int
 	}
@@ -232,12 +233,14 @@ func setupRate(o *Options, r *Report) error {
 			deadline := model.Nanotime() + int64(o.SetupDuration)
 			for model.Nanotime() < deadline {
 				m.ResetStats()
+				c0 := threadCPU()
 				t0 := model.Nanotime()
 				if err := m.EstablishAll(128); err != nil {
 					rs.err = err
 					return
 				}
 				rs.wallNs += model.Nanotime() - t0
+				rs.cpuNs += threadCPU() - c0
 				rs.engineNs += m.Stats.EngineNs[0] + m.Stats.EngineNs[1] + m.Stats.TickNs
 				rs.conns += uint64(o.SetupBatch)
 				if err := m.Release(); err != nil {
@@ -258,6 +261,14 @@ func setupRate(o *Options, r *Report) error {
 			EngineConnsPerSec: float64(rs.conns) / (float64(rs.engineNs) / 1e9),
 			UsPerConn:         float64(rs.wallNs) / 1e3 / float64(rs.conns),
 			EngineUsPerConn:   float64(rs.engineNs) / 1e3 / float64(rs.conns)}
+		if rs.cpuNs > 0 {
+			// Engine CPU time: its share of the wall time applied to the
+			// thread's CPU time (preemption hits both alike).
+			pw.CPUConnsPerSec = float64(rs.conns) / (float64(rs.cpuNs) / 1e9)
+			pw.EngineCPUConnsPerSec = float64(rs.conns) / (float64(rs.engineNs) * float64(rs.cpuNs) / float64(rs.wallNs) / 1e9)
+		}
+		s.CPUConnsPerSecPerCore += pw.CPUConnsPerSec / float64(o.Workers)
+		s.EngineCPUConnsPerSecPerCore += pw.EngineCPUConnsPerSec / float64(o.Workers)
 		s.Workers = append(s.Workers, pw)
 		s.Connections += rs.conns
 		s.ConnsPerSecPerCore += pw.ConnsPerSec / float64(o.Workers)
@@ -266,6 +277,15 @@ func setupRate(o *Options, r *Report) error {
 	}
 	r.Setup = s
 	return nil
+}
+
+// threadCPU returns the calling thread's CPU time (user + system).
+func threadCPU() int64 {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_THREAD, &ru) != nil {
+		return 0
+	}
+	return ru.Utime.Sec*1e9 + int64(ru.Utime.Usec)*1e3 + ru.Stime.Sec*1e9 + int64(ru.Stime.Usec)*1e3
 }
 
 // gcPauses returns the total of the /gc/pauses:seconds histogram (bucket
@@ -297,6 +317,7 @@ func gcPauses() float64 {
 type phaseResult struct {
 	cpu    int
 	wallNs int64
+	cpuNs  int64 // the worker thread's CPU time over wallNs
 	stats  model.Stats
 	err    error
 }
@@ -348,6 +369,7 @@ func runTraffic(o *Options, engine bool, d time.Duration, progress io.Writer, be
 			signalled = true
 			ready.Done()
 			<-start
+			c0 := threadCPU()
 			t0 := model.Nanotime()
 			for !stop.Load() {
 				m.RunBursts(64)
@@ -358,6 +380,7 @@ func runTraffic(o *Options, engine bool, d time.Duration, progress io.Writer, be
 				}
 			}
 			rs.wallNs = model.Nanotime() - t0
+			rs.cpuNs = threadCPU() - c0
 			rs.stats = m.Stats
 			rs.err = m.Err()
 		}()
@@ -424,7 +447,7 @@ func dataPhase(o *Options, r *Report) error {
 	d := &DataPhase{WallSeconds: wall.Seconds()}
 	var pk [2]uint64
 	var ens [2]int64
-	var tickNs, workerNs int64
+	var tickNs, workerNs, cpuNs int64
 	for w, rs := range res {
 		st := &rs.stats
 		pw := Worker{Worker: w, CPU: rs.cpu, Packets: st.Packets[0] + st.Packets[1],
@@ -442,6 +465,7 @@ func dataPhase(o *Options, r *Report) error {
 		}
 		tickNs += st.TickNs
 		workerNs += rs.wallNs
+		cpuNs += rs.cpuNs
 		d.Emitted += st.Emitted
 	}
 	d.Packets = [2]uint64{pk[0], pk[1]}
@@ -457,6 +481,10 @@ func dataPhase(o *Options, r *Report) error {
 	d.EngineNsPerPkt = nsPer(ens[0]+ens[1]+tickNs, tot)
 	d.TickNsPerPkt = nsPer(tickNs, tot)
 	d.LoopNsPerPkt = float64(workerNs) / float64(tot)
+	if cpuNs > 0 && workerNs > 0 {
+		d.LoopCPUNsPerPkt = float64(cpuNs) / float64(tot)
+		d.EngineCPUNsPerPkt = d.EngineNsPerPkt * float64(cpuNs) / float64(workerNs)
+	}
 	d.AllocsPerPkt = float64(ms1.Mallocs-ms0.Mallocs) / float64(tot)
 	d.BytesAllocPerPkt = float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(tot)
 	d.GCCycles = ms1.NumGC - ms0.NumGC

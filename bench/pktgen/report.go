@@ -85,8 +85,14 @@ type SetupRate struct {
 	ConnsPerSecPerCore float64 `json:"conns_per_sec_per_core"`
 	// EngineConnsPerSecPerCore: the mean over workers, engine time only
 	// (ProcessBurst and Tick).
-	EngineConnsPerSecPerCore float64       `json:"engine_conns_per_sec_per_core"`
-	Workers                  []SetupWorker `json:"workers"`
+	EngineConnsPerSecPerCore float64 `json:"engine_conns_per_sec_per_core"`
+	// CPUConnsPerSecPerCore and EngineCPUConnsPerSecPerCore: the same
+	// from the worker threads' CPU time (getrusage RUSAGE_THREAD; the
+	// engine's part scaled by its share of the wall time), which a
+	// machine shared with other processes does not inflate.
+	CPUConnsPerSecPerCore       float64       `json:"cpu_conns_per_sec_per_core"`
+	EngineCPUConnsPerSecPerCore float64       `json:"engine_cpu_conns_per_sec_per_core"`
+	Workers                     []SetupWorker `json:"workers"`
 }
 
 // SetupWorker is one worker's setup phase.
@@ -98,6 +104,10 @@ type SetupWorker struct {
 	EngineConnsPerSec float64 `json:"engine_conns_per_sec"`
 	UsPerConn         float64 `json:"us_per_conn"`
 	EngineUsPerConn   float64 `json:"engine_us_per_conn"`
+	// CPUConnsPerSec and EngineCPUConnsPerSec: from the thread's CPU
+	// time (see SetupRate).
+	CPUConnsPerSec       float64 `json:"cpu_conns_per_sec"`
+	EngineCPUConnsPerSec float64 `json:"engine_cpu_conns_per_sec"`
 }
 
 // DataPhase is the traffic through the engines. Index 0 of a pair is client
@@ -119,7 +129,13 @@ type DataPhase struct {
 	EngineNsPerPkt float64 `json:"engine_ns_per_pkt"`
 	TickNsPerPkt   float64 `json:"tick_ns_per_pkt"`
 	// LoopNsPerPkt: the workers' wall time per packet (engine + model).
-	LoopNsPerPkt           float64  `json:"loop_ns_per_pkt"`
+	LoopNsPerPkt float64 `json:"loop_ns_per_pkt"`
+	// LoopCPUNsPerPkt: the workers' thread CPU time per packet (engine +
+	// model); EngineCPUNsPerPkt: EngineNsPerPkt scaled by CPU over wall
+	// time. Preemption by other processes inflates the wall figures, not
+	// these.
+	LoopCPUNsPerPkt        float64  `json:"loop_cpu_ns_per_pkt"`
+	EngineCPUNsPerPkt      float64  `json:"engine_cpu_ns_per_pkt"`
 	AllocsPerPkt           float64  `json:"allocs_per_pkt"`
 	BytesAllocPerPkt       float64  `json:"bytes_alloc_per_pkt"`
 	GCCycles               uint32   `json:"gc_cycles"`
@@ -227,6 +243,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		row("engine ns/pkt, server to client (ProcessBurst)", "%.0f", d.S2CNsPerPkt)
 		row("engine ns/pkt, all (ProcessBurst + Tick)", "%.0f", d.EngineNsPerPkt)
 		row("loop ns/pkt per worker (engine + model)", "%.0f", d.LoopNsPerPkt)
+		row("CPU time: loop ns/pkt / engine ns/pkt (thread CPU, preemption excluded)", "%.0f / %.0f", d.LoopCPUNsPerPkt, d.EngineCPUNsPerPkt)
 		if r.Model != nil {
 			row("model-only ns/pkt (no engine)", "%.0f", r.Model.NsPerPkt)
 		}
@@ -258,6 +275,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		row("setup: connections/s per core (handshake + 1 join, wall)", "%.0f", s.ConnsPerSecPerCore)
 		row("setup: connections/s per core (engine time only)", "%.0f", s.EngineConnsPerSecPerCore)
 		row("setup: connections/s, all workers", "%.0f", s.ConnsPerSec)
+		row("setup from thread CPU time: connections/s per core (wall-equivalent / engine only)", "%.0f / %.0f", s.CPUConnsPerSecPerCore, s.EngineCPUConnsPerSecPerCore)
 	}
 	if im := r.IdleMemory; im != nil {
 		row("memory per idle connection, engine (prealloc + established)", "%.0f B (%.0f + %.0f), K=%d, %d subflows",

@@ -38,8 +38,10 @@ type report struct {
 		Workers int    `json:"workers"`
 	} `json:"config"`
 	Setup *struct {
-		ConnsPerSecPerCore       float64 `json:"conns_per_sec_per_core"`
-		EngineConnsPerSecPerCore float64 `json:"engine_conns_per_sec_per_core"`
+		ConnsPerSecPerCore          float64 `json:"conns_per_sec_per_core"`
+		EngineConnsPerSecPerCore    float64 `json:"engine_conns_per_sec_per_core"`
+		CPUConnsPerSecPerCore       float64 `json:"cpu_conns_per_sec_per_core"`
+		EngineCPUConnsPerSecPerCore float64 `json:"engine_cpu_conns_per_sec_per_core"`
 	} `json:"setup"`
 	Data *struct {
 		Mpps        float64 `json:"mpps"`
@@ -74,6 +76,9 @@ type Run struct {
 	// SetupPerCore and SetupPerCoreEngine: engine mode, connections set up
 	// per second per core, wall time and engine time only.
 	SetupPerCore, SetupPerCoreEngine float64
+	// SetupPerCoreCPU and SetupPerCoreEngineCPU: the same from the worker
+	// threads' CPU time (0 in reports that predate it).
+	SetupPerCoreCPU, SetupPerCoreEngineCPU float64
 	// Machine and Commit describe where the run came from.
 	Machine, Commit string
 }
@@ -165,6 +170,7 @@ func loadReport(path string) (Run, error) {
 		run.Mpps, run.PayloadGbps = r.Data.Mpps, r.Data.PayloadGbps
 		if r.Setup != nil {
 			run.SetupPerCore, run.SetupPerCoreEngine = r.Setup.ConnsPerSecPerCore, r.Setup.EngineConnsPerSecPerCore
+			run.SetupPerCoreCPU, run.SetupPerCoreEngineCPU = r.Setup.CPUConnsPerSecPerCore, r.Setup.EngineCPUConnsPerSecPerCore
 		}
 	case "dataplane":
 		dp := r.Dataplane
@@ -272,7 +278,7 @@ func Draw(d *Data, dir string) (written, notes []string, err error) {
 			continue
 		}
 		path := filepath.Join(dir, j.name)
-		if err := p.Save(7*vg.Inch, 4.5*vg.Inch, path); err != nil {
+		if err := p.Save(8*vg.Inch, 4.5*vg.Inch, path); err != nil {
 			return written, notes, fmt.Errorf("plot: %s: %w", path, err)
 		}
 		written = append(written, path)
@@ -407,36 +413,46 @@ func setupPlot(d *Data) (*plot.Plot, string, error) {
 		return nil, "no engine reports with a setup phase", nil
 	}
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Workers < runs[j].Workers })
-	wall, eng := make(plotter.Values, len(runs)), make(plotter.Values, len(runs))
+	series := []struct {
+		label string
+		get   func(Run) float64
+	}{
+		{"wall, model's client crypto included", func(r Run) float64 { return r.SetupPerCore }},
+		{"wall, engine time only", func(r Run) float64 { return r.SetupPerCoreEngine }},
+		{"thread CPU time, model included", func(r Run) float64 { return r.SetupPerCoreCPU }},
+		{"thread CPU time, engine only", func(r Run) float64 { return r.SetupPerCoreEngineCPU }},
+	}
 	names := make([]string, len(runs))
 	for i, r := range runs {
-		wall[i], eng[i] = r.SetupPerCore/1e3, r.SetupPerCoreEngine/1e3
 		names[i] = fmt.Sprintf("%d worker(s)", r.Workers)
 	}
 	p := plot.New()
 	p.Title.Text = "connection setup (handshake + 1 join), engine mode"
 	p.Y.Label.Text = "thousand connections/s per core"
-	w := vg.Points(20)
-	bw, err := plotter.NewBarChart(wall, w)
-	if err != nil {
-		return nil, "", err
+	w := vg.Points(14)
+	top := 300.0
+	for k, sr := range series {
+		v := make(plotter.Values, len(runs))
+		for i, r := range runs {
+			v[i] = sr.get(r) / 1e3
+			top = max(top, v[i])
+		}
+		b, err := plotter.NewBarChart(v, w)
+		if err != nil {
+			return nil, "", err
+		}
+		b.Color = plotutil.Color(k)
+		b.Offset = w * vg.Length(2*k-len(series)+1) / 2
+		p.Add(b)
+		p.Legend.Add(sr.label, b)
 	}
-	be, err := plotter.NewBarChart(eng, w)
-	if err != nil {
-		return nil, "", err
-	}
-	bw.Color, be.Color = plotutil.Color(0), plotutil.Color(1)
-	bw.Offset, be.Offset = -w/2, w/2
-	p.Add(bw, be)
 	target := plotter.NewFunction(func(float64) float64 { return 300 })
 	target.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
 	p.Add(target)
-	p.Legend.Add("wall (model's client crypto included)", bw)
-	p.Legend.Add("engine time only", be)
-	p.Legend.Add("target 300k/s", target)
+	p.Legend.Add("target 300k/s per core", target)
 	p.Legend.Top = true
 	p.NominalX(names...)
-	p.Y.Min = 0
+	p.Y.Min, p.Y.Max = 0, top*1.35
 	return p, "", nil
 }
 
@@ -478,16 +494,18 @@ func comparePlot(d *Data) (*plot.Plot, string, error) {
 	p.Add(bc, bs)
 	p.Legend.Add("client->server", bc)
 	p.Legend.Add("server->client", bs)
-	p.Legend.Top = true
 	short := make([]string, len(names))
+	top := 0.0
 	for i, n := range names {
-		if len(n) > 38 {
-			n = n[:37] + "…"
+		if len(n) > 44 {
+			n = n[:43] + "…"
 		}
 		short[i] = n
+		top = max(top, c2s[i], s2c[i])
 	}
 	p.NominalY(short...)
-	p.X.Min = 0
+	p.X.Min, p.X.Max = 0, top*1.3
+	p.Legend.Left, p.Legend.Top = false, false
 	return p, "", nil
 }
 
@@ -525,6 +543,8 @@ func writeCSV(d *Data, path string) error {
 		if r.SetupPerCore > 0 {
 			add("setup_per_core", r.SetupPerCore)
 			add("setup_per_core_engine", r.SetupPerCoreEngine)
+			add("setup_per_core_cpu", r.SetupPerCoreCPU)
+			add("setup_per_core_engine_cpu", r.SetupPerCoreEngineCPU)
 		}
 	}
 	for _, c := range d.Compare {

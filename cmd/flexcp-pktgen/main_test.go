@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -66,7 +67,8 @@ func TestDataplaneShortRun(t *testing.T) {
 	js, md := filepath.Join(dir, "d.json"), filepath.Join(dir, "d.md")
 	var out, errb bytes.Buffer
 	code := run([]string{"dataplane", "--duration", "300ms", "--connections", "64", "--subflows", "2",
-		"--size", "1460", "--json", js, "--md", md}, &out, &errb)
+		"--size", "1460", "--json", js, "--md", md,
+		"--eal", "-l 0 --no-pci --no-telemetry --log-level=*:error -m 256 --no-huge --no-shconf --file-prefix=fg-cmd-test-" + strconv.Itoa(os.Getpid())}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
