@@ -1,9 +1,9 @@
 // Package plot draws flexcp's benchmark plots (gonum.org/v1/plot, PNG)
 // from the data files the harness and the comparison script write under
 // results/: flexcp-pktgen JSON reports (engine*.json, dataplane*.json) and
-// the end-to-end comparison (compare.json, rows {name, direction, gbps,
-// cpu}; or, before scripts/compare.sh wrote JSON, the table of
-// compare.md).
+// the end-to-end comparison (compare.json as scripts/compare.sh writes it,
+// of which the throughput rows are drawn; or, before compare.sh wrote
+// JSON, the table of compare.md).
 //
 // Plots: dataplane Mpps and Gbit/s against workers (one line per payload
 // size and steering), with against without flow-to-core affinity,

@@ -186,23 +186,58 @@ func loadReport(path string) (Run, error) {
 	return run, nil
 }
 
-// ParseCompareJSON decodes results/compare.json: either an object
-// {"rows": [...]} (other keys are ignored) or a bare array of rows.
+// ParseCompareJSON decodes results/compare.json. scripts/compare.sh writes
+// a bare array of measurements {name, direction, metric, value, unit, cpu}
+// with cpu in percent of one core; the throughput rows (metric
+// "throughput", direction c2s or s2c) become CompareRows and the other
+// metrics are skipped. Rows already in CompareRow form ({name, direction,
+// gbps, cpu} with cpu in cores), bare or under {"rows": [...]}, are
+// accepted too.
 func ParseCompareJSON(b []byte) ([]CompareRow, error) {
-	var rows []CompareRow
-	if err := json.Unmarshal(b, &rows); err != nil {
+	type rawRow struct {
+		Name      string   `json:"name"`
+		Direction string   `json:"direction"`
+		Gbps      *float64 `json:"gbps"`
+		Metric    string   `json:"metric"`
+		Value     float64  `json:"value"`
+		Unit      string   `json:"unit"`
+		CPU       *float64 `json:"cpu"`
+	}
+	var raw []rawRow
+	if err := json.Unmarshal(b, &raw); err != nil {
 		var obj struct {
-			Rows []CompareRow `json:"rows"`
+			Rows []rawRow `json:"rows"`
 		}
 		if err2 := json.Unmarshal(b, &obj); err2 != nil {
 			return nil, err2
 		}
-		rows = obj.Rows
+		raw = obj.Rows
 	}
-	for i, r := range rows {
-		if r.Name == "" || (r.Direction != "c2s" && r.Direction != "s2c") || r.Gbps < 0 || math.IsNaN(r.Gbps) {
+	var rows []CompareRow
+	for i, r := range raw {
+		row := CompareRow{Name: r.Name, Direction: r.Direction, CPU: r.CPU}
+		switch {
+		case r.Metric != "":
+			if r.Metric != "throughput" {
+				continue
+			}
+			if r.Unit != "Gbit/s" {
+				return nil, fmt.Errorf("row %d (%+v): throughput in %q, want Gbit/s", i, r, r.Unit)
+			}
+			row.Gbps = r.Value
+			if r.CPU != nil {
+				cores := *r.CPU / 100
+				row.CPU = &cores
+			}
+		case r.Gbps != nil:
+			row.Gbps = *r.Gbps
+		default:
+			return nil, fmt.Errorf("row %d (%+v): neither a metric nor gbps", i, r)
+		}
+		if row.Name == "" || (row.Direction != "c2s" && row.Direction != "s2c") || row.Gbps < 0 || math.IsNaN(row.Gbps) {
 			return nil, fmt.Errorf("row %d (%+v): want a name, direction c2s or s2c, and gbps >= 0", i, r)
 		}
+		rows = append(rows, row)
 	}
 	return rows, nil
 }

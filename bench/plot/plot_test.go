@@ -163,7 +163,16 @@ func TestParseCompare(t *testing.T) {
 	if rows, err := ParseCompareJSON([]byte(bare)); err != nil || len(rows) != 1 || *rows[0].CPU != 0.5 {
 		t.Errorf("bare array: %+v, %v", rows, err)
 	}
-	for _, bad := range []string{`{"rows":[{"name":"a","direction":"up","gbps":1}]}`, `{"rows":[{"direction":"c2s","gbps":1}]}`, `nope`} {
+	// The measurements scripts/compare.sh writes: only throughput is drawn,
+	// its cpu (percent of a core) becomes cores.
+	measured := `[{"name":"baseline","direction":"both","metric":"machine_cpu","value":12.5,"unit":"%","cpu":null},
+		{"name":"flexcp","direction":"s2c","metric":"throughput","value":1.7,"unit":"Gbit/s","cpu":98},
+		{"name":"flexcp","direction":"both","metric":"rr_p50","value":40,"unit":"us","cpu":9}]`
+	if rows, err := ParseCompareJSON([]byte(measured)); err != nil || len(rows) != 1 || rows[0].Gbps != 1.7 || rows[0].Direction != "s2c" || *rows[0].CPU != 0.98 {
+		t.Errorf("compare.sh rows: %+v, %v", rows, err)
+	}
+	for _, bad := range []string{`{"rows":[{"name":"a","direction":"up","gbps":1}]}`, `{"rows":[{"direction":"c2s","gbps":1}]}`, `nope`,
+		`[{"name":"a","direction":"c2s","metric":"throughput","value":1,"unit":"Mbit/s"}]`, `[{"name":"a","direction":"c2s"}]`} {
 		if _, err := ParseCompareJSON([]byte(bad)); err == nil {
 			t.Errorf("%s parsed", bad)
 		}
