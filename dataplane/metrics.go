@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"fmt"
 	"net/netip"
 
 	"github.com/flexcp/flexcp/config"
@@ -99,6 +100,9 @@ func (w *Worker) publishCounters() {
 	mc.NeighborEntries.Store(int64(c.Neighbors))
 	mc.ICMPEchoRepliesSent.Store(c.EchoReplies)
 	mc.ICMPErrorsSent.Store(c.TimeExceededSent + c.FragNeededSent + c.PacketTooBigSent)
+	if w.st != nil {
+		w.publishSteer()
+	}
 	if w.eng == nil {
 		return
 	}
@@ -136,12 +140,22 @@ func (d *Dataplane) PortStats(i int) (metrics.PortStats, bool) {
 	if i < 0 || i >= len(d.ports) || d.closed {
 		return metrics.PortStats{}, false
 	}
-	s, err := d.ports[i].ID.Stats()
-	if err != nil {
-		return metrics.PortStats{}, false
+	var ps metrics.PortStats
+	for _, id := range d.ports[i].Devs {
+		s, err := id.Stats()
+		if err != nil {
+			return metrics.PortStats{}, false
+		}
+		ps.IPackets += s.IPackets
+		ps.OPackets += s.OPackets
+		ps.IBytes += s.IBytes
+		ps.OBytes += s.OBytes
+		ps.IMissed += s.IMissed
+		ps.IErrors += s.IErrors
+		ps.OErrors += s.OErrors
+		ps.RxNoMbuf += s.RxNoMbuf
 	}
-	return metrics.PortStats{IPackets: s.IPackets, OPackets: s.OPackets, IBytes: s.IBytes, OBytes: s.OBytes,
-		IMissed: s.IMissed, IErrors: s.IErrors, OErrors: s.OErrors, RxNoMbuf: s.RxNoMbuf}, true
+	return ps, true
 }
 
 // MempoolStats implements metrics.MempoolSource.
@@ -172,7 +186,14 @@ func (d *Dataplane) Registry() (*prometheus.Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return metrics.NewRegistry(c)
+	reg, err := metrics.NewRegistry(c)
+	if err != nil || d.multi == nil {
+		return reg, err
+	}
+	if err := reg.Register(newSteerCollector(d)); err != nil {
+		return nil, fmt.Errorf("dataplane: steering metrics: %w", err)
+	}
+	return reg, nil
 }
 
 // engineConfig translates the [proxy] section into the engine's config.
