@@ -36,7 +36,7 @@ import (
 
 // handoffRingSize is the slot count of each handoff ring (a power of two;
 // it holds handoffRingSize-1 mbufs).
-const handoffRingSize = 1024
+const handoffRingSize = 4096
 
 // updateRingSize is the capacity of each Update ring.
 const updateRingSize = 4096
@@ -480,50 +480,73 @@ func (w *Worker) flushHandoffs() {
 	}
 }
 
-// drainHandoffs takes one burst from every incoming ring and handles it
-// like received frames (without classifying them again: the sender did);
-// ARP/NDP copies go to Learn. It returns how many mbufs it took.
+// drainBursts bounds the bursts drainHandoffs takes from one ring per
+// poll round: a sender can stage a burst per port per round, so the
+// receiver must be able to take more than one.
+const drainBursts = 8
+
+// drainHandoffs takes up to drainBursts bursts from every incoming ring
+// and handles them like received frames (without classifying them again:
+// the sender did); ARP/NDP copies go to Learn. It returns how many mbufs
+// it took.
 func (w *Worker) drainHandoffs(t int64) int {
 	st := w.st
 	total := 0
 	for i, r := range st.in {
-		if r == nil {
-			continue
-		}
-		n := r.DequeueBurst(w.rx)
-		if n == 0 {
-			continue
-		}
-		st.received[i] += uint64(n)
-		total += n
-		k := 0
-		for x := 0; x < n; x++ {
-			m := w.rx[x]
-			w.rx[x] = nil
-			port := m.Port()
-			fr := fwd.Frame{Buf: m.Buf(), Off: int(m.DataOff()), Len: int(m.DataLen()), Port: port &^ learnTag, Ref: refOf(m)}
-			if port&learnTag != 0 {
-				w.fwd.Learn(t, &fr, w.out)
-				w.free(fr.Ref)
-				continue
+		if r != nil {
+			for b := 0; b < drainBursts; b++ {
+				n := w.drainBurst(t, i, r)
+				total += n
+				if n < len(w.rx) {
+					break
+				}
 			}
-			w.frames[k] = fr
-			k++
 		}
-		w.handle(t, w.frames[:k], false)
-		clear(w.frames[:k])
 	}
 	return total
 }
 
-// publishSteer copies the steering counters for the collector.
+// drainBurst takes one burst from worker i's ring r and handles it.
+func (w *Worker) drainBurst(t int64, i int, r *dpdk.Ring) int {
+	st := w.st
+	n := r.DequeueBurst(w.rx)
+	if n == 0 {
+		return 0
+	}
+	st.received[i] += uint64(n)
+	k := 0
+	for x := 0; x < n; x++ {
+		m := w.rx[x]
+		w.rx[x] = nil
+		port := m.Port()
+		fr := fwd.Frame{Buf: m.Buf(), Off: int(m.DataOff()), Len: int(m.DataLen()), Port: port &^ learnTag, Ref: refOf(m)}
+		if port&learnTag != 0 {
+			w.fwd.Learn(t, &fr, w.out)
+			w.free(fr.Ref)
+			continue
+		}
+		w.frames[k] = fr
+		k++
+	}
+	w.handle(t, w.frames[:k], false)
+	clear(w.frames[:k])
+	return n
+}
+
+// publishSteer copies the steering counters for the collector, and their
+// per-worker sums into the metrics block (handoffs_sent/received).
 func (w *Worker) publishSteer() {
 	st := w.st
+	var sent, recv uint64
 	for j := range st.handed {
 		st.pub.handed[j].Store(st.handed[j])
 		st.pub.ringFull[j].Store(st.ringFull[j])
 		st.pub.received[j].Store(st.received[j])
+		sent += st.handed[j]
+		recv += st.received[j]
 	}
+	w.mc.HandoffsSent.Store(sent)
+	w.mc.HandoffsReceived.Store(recv)
 	st.pub.learned.Store(st.learned)
 	st.pub.updLost.Store(st.updLost)
 	for r, v := range st.reasons {
