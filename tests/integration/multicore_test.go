@@ -155,10 +155,13 @@ func TestMulticorePathDown(t *testing.T) {
 				nsTry(nsC, "iptables", "-I", "INPUT", "-i", "c2", "-j", "DROP")
 			})
 			defer cut.Stop()
+			snap := snapCounters(t, e.p)
 			_, _, err := exchange(client, server, 41, up, down)
 			client.Close()
 			server.Close()
 			if err != nil {
+				logDelta(t, e.p, snap)
+				e.checkHandoffs(0)
 				t.Fatal(err)
 			}
 			e.checkTwoSubflows(1 << 10)
