@@ -42,7 +42,7 @@ integration: build
 # test-stress: the end-to-end stress cases that still stall intermittently
 # (64 concurrent connections, path cut mid-transfer); not part of `test`.
 test-stress: deps build
-	$(GO) test -tags 'integration stress' -count=1 -timeout 40m -v -run 'TestE2EConcurrent|TestE2EPathDown' ./tests/integration/
+	$(GO) test -tags 'integration stress' -count=1 -timeout 40m -v -run 'TestE2EConcurrent|TestE2EPathDown|TestMulticorePathDown' ./tests/integration/
 
 demo: deps build
 	@bash scripts/demo.sh

@@ -36,7 +36,7 @@ trap cleanup EXIT INT TERM
 command -v mptcpize >/dev/null || { echo "bench-multicore.sh: mptcpize not found (apt-get install mptcpd)" >&2; exit 1; }
 make -s build
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median() { printf "%s\n" "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}'; }
 
 # handoffs: total packets handed between workers, from the metrics.
 handoffs() {
