@@ -60,8 +60,19 @@ func (e *e2e) checkHandoffs(min float64) {
 	if h01+h10 < min {
 		e.t.Errorf("%.0f packets handed between the workers, want >= %.0f (veth's queue choice is not symmetric, so some must be)", h01+h10, min)
 	}
-	if r := sum(m, "flexcp_handoff_received_total"); r < h01+h10 {
-		e.t.Errorf("workers took %.0f mbufs from the rings, fewer than the %.0f handed over", r, h01+h10)
+	// Each worker publishes its counters on its own schedule: wait until
+	// the receivers' counts have caught up with the senders'.
+	var r, h float64
+	for i := 0; i < 50; i++ {
+		m = e.p.mustScrape(e.t)
+		r, h = sum(m, "flexcp_handoff_received_total"), sum(m, "flexcp_handoff_packets_total")
+		if r >= h {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r < h {
+		e.t.Errorf("workers took %.0f mbufs from the rings, fewer than the %.0f handed over", r, h)
 	}
 }
 
