@@ -1,9 +1,11 @@
 package dataplane
 
 import (
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/flexcp/flexcp/config"
 	"github.com/flexcp/flexcp/steering"
 )
 
@@ -97,6 +99,38 @@ func TestIsNeighborMsg(t *testing.T) {
 	for _, tt := range tests {
 		if got := isNeighborMsg(tt.in); got != tt.want {
 			t.Errorf("%s: isNeighborMsg = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestCheckQueues: with several workers a port given as a devices list
+// needs one device per worker; a single device is left to the driver's
+// queue count (checked when the port is configured).
+func TestCheckQueues(t *testing.T) {
+	port := func(devs ...string) config.Port {
+		p := config.Port{Name: "p1", Device: devs[0]}
+		if len(devs) > 1 || devs[0] == "list" {
+			p.Devices = devs
+		}
+		return p
+	}
+	tests := []struct {
+		name   string
+		lcores []int
+		ports  []config.Port
+		want   string
+	}{
+		{"two devices, two workers", []int{0, 1}, []config.Port{port("net_af_xdp0,iface=p1", "net_af_xdp1,iface=p1")}, ""},
+		{"one device, two workers", []int{0, 1}, []config.Port{port("net_af_xdp0,iface=p1")}, ""},
+		{"list of one, two workers", []int{0, 1}, []config.Port{port("list")}, `port "p1" lists 1 devices for 2 workers`},
+	}
+	for _, tt := range tests {
+		err := checkQueues(&config.Config{Lcores: tt.lcores, Ports: tt.ports})
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
 		}
 	}
 }
