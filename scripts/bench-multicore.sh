@@ -75,7 +75,7 @@ bench() {
 	unset 'pids[-1]'
 	kill "$(cat "$work/iperf3.pid")" 2>/dev/null || true
 	printf '| %d | %.2f | %.2f | %s | %s |\n' "$workers" \
-		"$(bc -l <<<"$(median "${up[@]}") / 1e9")" "$(bc -l <<<"$(median "${down[@]}") / 1e9")" \
+		"$(bc -l <<<"$(median "${up[@]}") / 1000000000")" "$(bc -l <<<"$(median "${down[@]}") / 1000000000")" \
 		"$(printf '%s ' "${up[@]}" | awk '{for (i=1;i<=NF;i++) printf "%.2f ", $i/1e9}')/ $(printf '%s ' "${down[@]}" | awk '{for (i=1;i<=NF;i++) printf "%.2f ", $i/1e9}')" \
 		"$(bc -l <<<"($h1 - $h0) / ($t1 - $t0)" | awk '{printf "%.0f", $1}')"
 }
