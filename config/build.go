@@ -199,25 +199,14 @@ func (b *builder) ports(c *Config, r *rawConfig) {
 			RxDesc: DefaultDesc, TxDesc: DefaultDesc}
 
 		switch {
+		case rp.Device != "" && rp.Devices != nil:
+			b.fail("%s: both device and devices are set; use device for one device, devices for one device per queue", key)
+		case rp.Devices != nil:
+			b.deviceList(c, &p, rp, key, devices)
 		case rp.Device == "":
 			b.fail("%s: device is missing; add a PCI address (\"0000:03:00.0\") or a vdev (\"net_af_xdp0,iface=p1\")", key)
-		case pciRE.MatchString(rp.Device):
-			if other, dup := devices[strings.ToLower(rp.Device)]; dup {
-				b.fail("%s: device %s is also the device of port %q; give each port its own device", key, rp.Device, other)
-			}
-			devices[strings.ToLower(rp.Device)] = rp.Name
-		case vdevRE.MatchString(rp.Device):
-			vname := p.VdevName()
-			if other, dup := devices[vname]; dup {
-				b.fail("%s: vdev name %s is also used by port %q; number each vdev (net_af_xdp0, net_af_xdp1, ...)", key, vname, other)
-			}
-			devices[vname] = rp.Name
-			if (strings.HasPrefix(vname, "net_af_xdp") || strings.HasPrefix(vname, "net_af_packet")) &&
-				!strings.Contains(rp.Device, ",iface=") {
-				b.fail("%s: device %q has no iface=; name the kernel interface, e.g. %s,iface=%s", key, rp.Device, vname, rp.Name)
-			}
 		default:
-			b.fail("%s: device %q is neither a PCI address (0000:03:00.0) nor a DPDK vdev (net_af_xdp0,iface=p1,start_queue=0,queue_count=1)", key, rp.Device)
+			b.device(rp.Device, rp.Name, key, devices)
 		}
 
 		switch rp.Role {
@@ -264,10 +253,17 @@ func (b *builder) ports(c *Config, r *rawConfig) {
 				key, p.MTU, c.Mempool.DataRoom, MbufHeadroom, l2Overhead, p.MTU+l2Overhead+MbufHeadroom)
 		}
 		limitKey, limit := vdevQueues(rp.Device)
+		if p.Devices != nil {
+			limitKey, limit = "", 0 // deviceList set Queues
+		}
 		if limit > 0 && p.Queues > limit {
 			p.Queues = limit
 		}
-		if rp.Queues != nil {
+		if rp.Queues != nil && p.Devices != nil {
+			if *rp.Queues != len(p.Devices) {
+				b.fail("%s: queues %d but devices lists %d devices (one per queue); remove queues or make them agree", key, *rp.Queues, len(p.Devices))
+			}
+		} else if rp.Queues != nil {
 			p.Queues = *rp.Queues
 			switch {
 			case p.Queues < 1 || p.Queues > len(c.Lcores):
@@ -312,6 +308,63 @@ func (b *builder) ports(c *Config, r *rawConfig) {
 		b.fail("mempool.mbufs %d is too small for %d descriptors and %d worker caches; raise mbufs to at least %d (2^n-1 is best) or lower rx_desc/tx_desc",
 			c.Mempool.Mbufs, ring, len(c.Lcores), need)
 	}
+}
+
+// device checks one device string of port name: a PCI address or a vdev,
+// not used by another port (devices maps vdev names and lower-case PCI
+// addresses to their port).
+func (b *builder) device(dev, name, key string, devices map[string]string) {
+	switch {
+	case pciRE.MatchString(dev):
+		if other, dup := devices[strings.ToLower(dev)]; dup {
+			b.fail("%s: device %s is also the device of port %q; give each port its own device", key, dev, other)
+		}
+		devices[strings.ToLower(dev)] = name
+	case vdevRE.MatchString(dev):
+		vname, _, _ := strings.Cut(dev, ",")
+		if other, dup := devices[vname]; dup {
+			b.fail("%s: vdev name %s is also used by port %q; number each vdev (net_af_xdp0, net_af_xdp1, ...)", key, vname, other)
+		}
+		devices[vname] = name
+		if (strings.HasPrefix(vname, "net_af_xdp") || strings.HasPrefix(vname, "net_af_packet")) &&
+			!strings.Contains(dev, ",iface=") {
+			b.fail("%s: device %q has no iface=; name the kernel interface, e.g. %s,iface=%s", key, dev, vname, name)
+		}
+	default:
+		b.fail("%s: device %q is neither a PCI address (0000:03:00.0) nor a DPDK vdev (net_af_xdp0,iface=p1,start_queue=0,queue_count=1)", key, dev)
+	}
+}
+
+// deviceList checks a port's devices list - one single-queue vdev per
+// queue, queue q of the port being devices[q] - and sets p.Device (the
+// first), p.Devices and p.Queues.
+func (b *builder) deviceList(c *Config, p *Port, rp rawPort, key string, devices map[string]string) {
+	n := len(rp.Devices)
+	switch {
+	case n == 0:
+		b.fail("%s: devices is empty; list one vdev per queue, e.g. devices = [\"net_af_xdp0,iface=%s,start_queue=0,queue_count=1\", \"net_af_xdp1,iface=%s,start_queue=1,queue_count=1\"]", key, rp.Name, rp.Name)
+		return
+	case n > len(c.Lcores):
+		b.fail("%s: devices lists %d queues but there are %d lcores (worker i polls queue i); list at most %d devices or add lcores", key, n, len(c.Lcores), len(c.Lcores))
+	}
+	for q, dev := range rp.Devices {
+		dkey := fmt.Sprintf("%s: devices[%d]", key, q)
+		if dev == "" {
+			b.fail("%s is empty; give a vdev such as \"net_af_xdp%d,iface=%s,start_queue=%d,queue_count=1\"", dkey, q, rp.Name, q)
+			continue
+		}
+		if pciRE.MatchString(dev) {
+			b.fail("%s: %s is a PCI address; a PCI port has its own queues: use device = %q and queues", dkey, dev, dev)
+			continue
+		}
+		b.device(dev, rp.Name, dkey, devices)
+		if arg, qn := vdevQueues(dev); qn > 1 {
+			b.fail("%s: %q has %s=%d; each entry of devices is one queue: set %s=1 (and start_queue=%d for af_xdp)", dkey, dev, arg, qn, arg, q)
+		}
+	}
+	p.Device = rp.Devices[0]
+	p.Devices = slices.Clone(rp.Devices)
+	p.Queues = n
 }
 
 // vdevQueues returns the number of queue pairs a vdev device string

@@ -241,8 +241,14 @@ type Metrics struct {
 type Port struct {
 	// Name labels the port in logs, routes and metrics.
 	Name string
-	// Device is the DPDK device: a PCI address or a vdev string.
+	// Device is the DPDK device: a PCI address or a vdev string. For a
+	// port given as a devices list it is the first of them.
 	Device string
+	// Devices, when not nil, lists one single-queue vdev per queue: queue
+	// q of the port is queue 0 of Devices[q] (an af_xdp PMD refuses
+	// queue_count > 1 on a veth, DESIGN.md section 7). Nil when Device
+	// provides every queue.
+	Devices []string
 	// Role says whether the port faces clients or servers.
 	Role Role
 	// Addresses are the port's own addresses with their prefix lengths;
@@ -271,6 +277,14 @@ func (p *Port) VdevName() string {
 	}
 	name, _, _ := strings.Cut(p.Device, ",")
 	return name
+}
+
+// DeviceList returns the port's devices: Devices, or Device alone.
+func (p *Port) DeviceList() []string {
+	if p.Devices != nil {
+		return p.Devices
+	}
+	return []string{p.Device}
 }
 
 // HasIPv6 reports whether the port has an IPv6 address.

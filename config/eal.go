@@ -75,9 +75,14 @@ func (c *Config) checkEAL() error {
 	}
 	vdevs := c.ealVdevs()
 	for i := range c.Ports {
-		if v := c.Ports[i].VdevName(); v != "" && vdevs[v] {
-			return fmt.Errorf("config: %s: port %q: vdev %s is also given with --vdev in eal; remove it from eal (flexcp adds --vdev for each vdev port)",
-				c.Name, c.Ports[i].Name, v)
+		if c.Ports[i].IsPCI() {
+			continue
+		}
+		for _, d := range c.Ports[i].DeviceList() {
+			if v, _, _ := strings.Cut(d, ","); vdevs[v] {
+				return fmt.Errorf("config: %s: port %q: vdev %s is also given with --vdev in eal; remove it from eal (flexcp adds --vdev for each vdev port)",
+					c.Name, c.Ports[i].Name, v)
+			}
 		}
 	}
 	return nil
@@ -85,12 +90,14 @@ func (c *Config) checkEAL() error {
 
 // EALArgs returns the arguments for rte_eal_init after the program name:
 // the EAL arguments followed by "--vdev <device>" for every port whose
-// device is a vdev.
+// device is a vdev (each of them for a port given as a devices list).
 func (c *Config) EALArgs() []string {
 	args := slices.Clone(c.EAL)
 	for i := range c.Ports {
 		if !c.Ports[i].IsPCI() {
-			args = append(args, "--vdev", c.Ports[i].Device)
+			for _, d := range c.Ports[i].DeviceList() {
+				args = append(args, "--vdev", d)
+			}
 		}
 	}
 	return args

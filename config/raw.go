@@ -25,6 +25,7 @@ type rawMetrics struct {
 type rawPort struct {
 	Name      string   `toml:"name"`
 	Device    string   `toml:"device"`
+	Devices   []string `toml:"devices"`
 	Role      string   `toml:"role"`
 	Addresses []string `toml:"addresses"`
 	MTU       *int     `toml:"mtu"`

@@ -49,11 +49,28 @@ type Port struct {
 	MAC [6]byte
 	// Driver is the PMD's name.
 	Driver string
+	// Devs are the DPDK ports behind the port: ID alone, or one
+	// single-queue device per queue (config devices list), queue q being
+	// queue 0 of Devs[q].
+	Devs []dpdk.Port
+	// SoftwareSteering: with several workers, the port does not deliver
+	// every packet to its owner's queue (nicconf's report), so workers
+	// classify and hand over in software.
+	SoftwareSteering bool
 
-	// kernelIface is the kernel interface of a vdev (iface=), and
-	// kernelDrops0 its rx_dropped when the port started (kdrops.go).
+	// kernelIface is the kernel interface of a vdev (iface=; the same for
+	// every device of the port), and kernelDrops0 its rx_dropped when the
+	// port started (kdrops.go).
 	kernelIface  string
 	kernelDrops0 uint64
+}
+
+// queue returns the device and queue id of the port's queue q.
+func (p *Port) queue(q int) (dpdk.Port, uint16) {
+	if len(p.Devs) > 1 {
+		return p.Devs[q], 0
+	}
+	return p.ID, uint16(q)
 }
 
 // Dataplane is a running set of ports and workers. Its methods are called
@@ -66,6 +83,7 @@ type Dataplane struct {
 	ports   []Port
 	table   *fwd.Table
 	workers []*Worker
+	multi   *multicore // several workers: rings, steering; nil with one
 	started bool
 	closed  bool
 	wg      sync.WaitGroup
@@ -88,12 +106,8 @@ func New(cfg *config.Config, opt Options) (*Dataplane, error) {
 		opt.PublishInterval = DefaultPublishInterval
 	}
 	d := &Dataplane{cfg: cfg, opt: opt, log: opt.Logger}
-	if cfg.Proxy.Enabled && len(cfg.Lcores) > 1 {
-		// Each worker owns its own translator; until packets of a
-		// connection that land on another worker's queue are handed to
-		// their owner (DESIGN.md section 5), several workers would each
-		// see only part of a connection.
-		return nil, fmt.Errorf("dataplane: %d lcores with [proxy] enabled: translation runs on one worker until cross-worker handoff is implemented; set lcores to one CPU, or disable [proxy] to route on several", len(cfg.Lcores))
+	if err := checkQueues(cfg); err != nil {
+		return nil, err
 	}
 	if err := checkInterfaces(cfg); err != nil {
 		return nil, err
@@ -121,13 +135,15 @@ func New(cfg *config.Config, opt Options) (*Dataplane, error) {
 func checkInterfaces(cfg *config.Config) error {
 	for i := range cfg.Ports {
 		pc := &cfg.Ports[i]
-		for _, kv := range strings.Split(pc.Device, ",")[1:] {
-			name, ok := strings.CutPrefix(kv, "iface=")
-			if !ok {
-				continue
-			}
-			if _, err := net.InterfaceByName(name); err != nil {
-				return fmt.Errorf("dataplane: port %q: interface %q of device %q not found in this network namespace; create it or fix the device string", pc.Name, name, pc.Device)
+		for _, dev := range pc.DeviceList() {
+			for _, kv := range strings.Split(dev, ",")[1:] {
+				name, ok := strings.CutPrefix(kv, "iface=")
+				if !ok {
+					continue
+				}
+				if _, err := net.InterfaceByName(name); err != nil {
+					return fmt.Errorf("dataplane: port %q: interface %q of device %q not found in this network namespace; create it or fix the device string", pc.Name, name, dev)
+				}
 			}
 		}
 	}
@@ -149,7 +165,16 @@ func (d *Dataplane) setup() error {
 		if err != nil {
 			return fmt.Errorf("dataplane: port %q: device %q not found (%v); for a vdev check that the interface exists in this network namespace, for PCI that the device is bound to a DPDK driver", pc.Name, pc.Device, err)
 		}
-		d.ports = append(d.ports, Port{Index: i, Conf: pc, ID: id})
+		p := Port{Index: i, Conf: pc, ID: id, Devs: []dpdk.Port{id}}
+		for _, dev := range pc.Devices[min(1, len(pc.Devices)):] {
+			vname, _, _ := strings.Cut(dev, ",")
+			id, err := dpdk.PortByName(vname)
+			if err != nil {
+				return fmt.Errorf("dataplane: port %q: device %q not found (%v); check that the interface exists in this network namespace", pc.Name, dev, err)
+			}
+			p.Devs = append(p.Devs, id)
+		}
+		d.ports = append(d.ports, p)
 	}
 	pool, err := dpdk.NewPktmbufPool("flexcp_mbufs", uint32(cfg.Mempool.Mbufs), uint32(cfg.Mempool.Cache), 0, uint16(cfg.Mempool.DataRoom), d.ports[0].ID.SocketID())
 	if err != nil {
@@ -169,6 +194,11 @@ func (d *Dataplane) setup() error {
 	if err != nil {
 		return fmt.Errorf("dataplane: routing table: %w", err)
 	}
+	if nw > 1 {
+		if err := d.setupMulticore(nw); err != nil {
+			return err
+		}
+	}
 	for i, cpu := range cfg.Lcores {
 		w, err := newWorker(d, i, cpu)
 		if err != nil {
@@ -179,16 +209,31 @@ func (d *Dataplane) setup() error {
 	return nil
 }
 
-// setupPort configures queues, MTU and promiscuous mode and starts p.
+// setupPort configures and starts p's devices: queues queues on its one
+// device, or one queue on each of its per-queue devices.
 func (d *Dataplane) setupPort(p *Port, queues int) error {
+	if len(p.Devs) > 1 {
+		for _, id := range p.Devs {
+			if err := d.setupDevice(p, id, 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return d.setupDevice(p, p.ID, queues)
+}
+
+// setupDevice configures queues, MTU and promiscuous mode of one device of
+// p and starts it; the first device gives p its MAC address.
+func (d *Dataplane) setupDevice(p *Port, id dpdk.Port, queues int) error {
 	pc := p.Conf
-	info, err := p.ID.Info()
+	info, err := id.Info()
 	if err != nil {
 		return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
 	}
 	p.Driver = info.Driver
 	if int(info.MaxRxQueues) < queues || int(info.MaxTxQueues) < queues {
-		return fmt.Errorf("dataplane: port %q (%s) supports %d RX / %d TX queues, %d workers need %d; use fewer lcores or one vdev per queue (DESIGN.md section 7)",
+		return fmt.Errorf("dataplane: port %q (%s) supports %d RX / %d TX queues, %d workers need %d; use fewer lcores or list one vdev per queue with devices = [...] (docs/config.md)",
 			pc.Name, info.Driver, info.MaxRxQueues, info.MaxTxQueues, queues, queues)
 	}
 	conf := dpdk.PortConf{RxQueues: uint16(queues), TxQueues: uint16(queues)}
@@ -204,39 +249,45 @@ func (d *Dataplane) setupPort(p *Port, queues int) error {
 			conf.RSS.Key = dpdk.SymmetricRSSKey(int(info.HashKeySize))
 		}
 	}
-	if err := p.ID.Configure(conf); err != nil {
+	if err := id.Configure(conf); err != nil {
 		return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
 	}
-	if err := p.ID.SetMTU(uint16(pc.MTU)); err != nil {
+	if err := id.SetMTU(uint16(pc.MTU)); err != nil {
 		// Some PMDs (af_packet) fix the MTU to the interface's: accept
 		// that if it already matches.
-		if cur, err2 := p.ID.MTU(); err2 != nil || int(cur) < pc.MTU {
+		if cur, err2 := id.MTU(); err2 != nil || int(cur) < pc.MTU {
 			return fmt.Errorf("dataplane: port %q: set MTU %d: %w; set the interface MTU or lower mtu in the config", pc.Name, pc.MTU, err)
 		}
 	}
-	socket := p.ID.SocketID()
+	socket := id.SocketID()
 	for q := 0; q < queues; q++ {
-		if err := p.ID.RxQueueSetup(uint16(q), uint16(pc.RxDesc), socket, d.pool); err != nil {
+		if err := id.RxQueueSetup(uint16(q), uint16(pc.RxDesc), socket, d.pool); err != nil {
 			return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
 		}
-		if err := p.ID.TxQueueSetup(uint16(q), uint16(pc.TxDesc), socket); err != nil {
+		if err := id.TxQueueSetup(uint16(q), uint16(pc.TxDesc), socket); err != nil {
 			return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
 		}
 	}
-	if err := p.ID.Start(); err != nil {
+	if err := id.Start(); err != nil {
 		return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
 	}
-	p.kernelIface = kernelIface(pc.Device)
-	p.kernelDrops0, _ = kernelRxDropped(p.kernelIface)
-	if err := p.ID.SetPromiscuous(true); err != nil {
+	if p.kernelIface == "" {
+		p.kernelIface = kernelIface(pc.Device)
+		p.kernelDrops0, _ = kernelRxDropped(p.kernelIface)
+	}
+	if err := id.SetPromiscuous(true); err != nil {
 		d.log.Debug("promiscuous mode not available", "port", pc.Name, "err", err)
 	}
-	mac, err := p.ID.MACAddr()
+	mac, err := id.MACAddr()
 	if err != nil {
 		return fmt.Errorf("dataplane: port %q: %w", pc.Name, err)
 	}
 	if len(pc.MAC) == 6 {
 		copy(mac[:], pc.MAC)
+	}
+	if id != p.ID {
+		d.log.Debug("device up", "port", pc.Name, "device", id, "queues", queues)
+		return nil
 	}
 	p.MAC = mac
 	d.log.Info("port up", "port", pc.Name, "device", pc.Device, "driver", info.Driver, "mac", fwd.MAC(mac).String(), "queues", queues, "mtu", pc.MTU)
@@ -307,13 +358,16 @@ func (d *Dataplane) Close() {
 	for _, w := range d.workers {
 		w.release()
 	}
+	d.closeMulticore()
 	for i := range d.ports {
 		p := &d.ports[i]
-		if err := p.ID.Stop(); err != nil {
-			d.log.Debug("port stop", "port", p.Conf.Name, "err", err)
-		}
-		if err := p.ID.Close(); err != nil {
-			d.log.Debug("port close", "port", p.Conf.Name, "err", err)
+		for _, id := range p.Devs {
+			if err := id.Stop(); err != nil {
+				d.log.Debug("port stop", "port", p.Conf.Name, "err", err)
+			}
+			if err := id.Close(); err != nil {
+				d.log.Debug("port close", "port", p.Conf.Name, "err", err)
+			}
 		}
 	}
 	if d.pool != nil {
@@ -333,6 +387,17 @@ func (d *Dataplane) Summary() string {
 		refused += w.mc.Drops[dropTxFull].Load()
 	}
 	t := metrics.Sum(blocks...)
-	return fmt.Sprintf("flexcp: stopped: %d workers, rx %d pkts %d bytes, tx %d pkts %d bytes, dropped %d (tx refused %d), connections %d (fallback %d), joins %d accepted %d rejected",
+	s := fmt.Sprintf("flexcp: stopped: %d workers, rx %d pkts %d bytes, tx %d pkts %d bytes, dropped %d (tx refused %d), connections %d (fallback %d), joins %d accepted %d rejected",
 		len(d.workers), t.RxPackets, t.RxBytes, t.TxPackets, t.TxBytes, t.Drops, refused, t.ConnectionsOpened, t.ConnectionsFallback, t.JoinsAccepted, t.JoinsRejected)
+	if d.multi != nil {
+		var handed, full uint64
+		for _, w := range d.workers {
+			for j := range w.st.pub.handed {
+				handed += w.st.pub.handed[j].Load()
+				full += w.st.pub.ringFull[j].Load()
+			}
+		}
+		s += fmt.Sprintf(", handoffs %d (ring full %d)", handed, full)
+	}
+	return s
 }

@@ -25,6 +25,17 @@
 // packet waits at most one poll round plus DrainInterval. Whatever a port's
 // TX queue refuses is freed and counted.
 //
+// Several workers (steer.go, docs/steering.md): every TCP packet a worker
+// receives is classified with its own steering.Classifier; a packet
+// another worker owns goes, untouched, through the single-producer/
+// single-consumer rte_ring of that pair (one enqueue per destination per
+// burst, one dequeue per burst), and the owner handles it like its own.
+// ARP/NDP frames are also copied to every other worker's forwarder
+// (Learn). Join subflows' 4-tuples travel from their owner to the other
+// classifiers as steering.Updates through Go single-producer rings. Ports
+// may be one device with a queue per worker or, on veth, one single-queue
+// af_xdp vdev per queue (config devices list).
+//
 // Idle policy: "poll" spins; "adaptive" backs off to short sleeps (up to
 // MaxIdleSleep) after consecutive empty polls, so flexcp can share a small
 // machine with its test peers at the cost of wake-up latency.

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"fmt"
 	"net/netip"
 
 	"github.com/flexcp/flexcp/config"
@@ -99,6 +100,9 @@ func (w *Worker) publishCounters() {
 	mc.NeighborEntries.Store(int64(c.Neighbors))
 	mc.ICMPEchoRepliesSent.Store(c.EchoReplies)
 	mc.ICMPErrorsSent.Store(c.TimeExceededSent + c.FragNeededSent + c.PacketTooBigSent)
+	if w.st != nil {
+		w.publishSteer()
+	}
 	if w.eng == nil {
 		return
 	}
@@ -179,17 +183,26 @@ func (d *Dataplane) PortStats(i int) (metrics.PortStats, bool) {
 	if i < 0 || i >= len(d.ports) || d.closed {
 		return metrics.PortStats{}, false
 	}
+	var ps metrics.PortStats
 	p := &d.ports[i]
-	s, err := p.ID.Stats()
-	if err != nil {
-		return metrics.PortStats{}, false
+	for _, id := range p.Devs {
+		s, err := id.Stats()
+		if err != nil {
+			return metrics.PortStats{}, false
+		}
+		ps.IPackets += s.IPackets
+		ps.OPackets += s.OPackets
+		ps.IBytes += s.IBytes
+		ps.OBytes += s.OBytes
+		ps.IMissed += s.IMissed
+		ps.IErrors += s.IErrors
+		ps.OErrors += s.OErrors
+		ps.RxNoMbuf += s.RxNoMbuf
 	}
-	missed := s.IMissed
 	if v, ok := kernelRxDropped(p.kernelIface); ok && v >= p.kernelDrops0 {
-		missed += v - p.kernelDrops0
+		ps.IMissed += v - p.kernelDrops0
 	}
-	return metrics.PortStats{IPackets: s.IPackets, OPackets: s.OPackets, IBytes: s.IBytes, OBytes: s.OBytes,
-		IMissed: missed, IErrors: s.IErrors, OErrors: s.OErrors, RxNoMbuf: s.RxNoMbuf}, true
+	return ps, true
 }
 
 // MempoolStats implements metrics.MempoolSource.
@@ -221,7 +234,14 @@ func (d *Dataplane) Registry() (*prometheus.Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return metrics.NewRegistry(c)
+	reg, err := metrics.NewRegistry(c)
+	if err != nil || d.multi == nil {
+		return reg, err
+	}
+	if err := reg.Register(newSteerCollector(d)); err != nil {
+		return nil, fmt.Errorf("dataplane: steering metrics: %w", err)
+	}
+	return reg, nil
 }
 
 // engineConfig translates the [proxy] section into the engine's config.

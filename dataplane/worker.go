@@ -59,6 +59,10 @@ type Worker struct {
 
 	lastPublish int64
 	mc          *metrics.Counters // published counters, see publishCounters
+
+	devs []dpdk.Port // by port index: the device of this worker's queue
+	devQ []uint16    // by port index: its queue id on that device
+	st   *steerState // several workers: handoff and steering; else nil
 }
 
 // newWorker builds worker id for CPU cpu.
@@ -83,6 +87,10 @@ func newWorker(d *Dataplane, id, cpu int) (*Worker, error) {
 		rxPkts: make([]uint64, np), rxBytes: make([]uint64, np),
 		mc: new(metrics.Counters),
 	}
+	for i := range d.ports {
+		dev, q := d.ports[i].queue(id)
+		w.devs, w.devQ = append(w.devs, dev), append(w.devQ, q)
+	}
 	var err error
 	w.fwd, err = fwd.NewForwarder(d.table, w)
 	if err != nil {
@@ -96,8 +104,14 @@ func newWorker(d *Dataplane, id, cpu int) (*Worker, error) {
 		}
 		w.side = append(w.side, sd)
 	}
+	ec := engineConfig(d.cfg)
+	if d.multi != nil {
+		if w.st, err = d.newSteerState(w, &ec); err != nil {
+			return nil, err
+		}
+	}
 	if d.cfg.Proxy.Enabled {
-		w.eng, err = translate.New(engineConfig(d.cfg), engineAlloc{w})
+		w.eng, err = translate.New(ec, engineAlloc{w})
 		if err != nil {
 			return nil, fmt.Errorf("dataplane: worker %d: %w", id, err)
 		}
@@ -155,7 +169,7 @@ func (w *Worker) FlushOutput(o *fwd.Output) {
 			bytes += uint64(fr.Len)
 		}
 		n := len(list)
-		sent := w.d.ports[port].ID.TxBurst(w.queue, w.txm[:n])
+		sent := w.devs[port].TxBurst(w.devQ[port], w.txm[:n])
 		if sent < n {
 			// A full TX ring: free what it refused, count it.
 			for i := sent; i < n; i++ {
@@ -210,6 +224,9 @@ func (w *Worker) run(stop <-chan struct{}) error {
 		return fmt.Errorf("dataplane: worker %d: register with EAL: %w", w.id, err)
 	}
 	defer dpdk.UnregisterThread()
+	if w.eng != nil {
+		w.eng.BindOwner()
+	}
 
 	drain := int64(w.d.opt.DrainInterval)
 	maxSleep := w.d.opt.MaxIdleSleep
@@ -218,6 +235,9 @@ func (w *Worker) run(stop <-chan struct{}) error {
 	for {
 		select {
 		case <-stop:
+			if w.st != nil {
+				w.flushHandoffs()
+			}
 			w.FlushOutput(w.out)
 			w.publishCounters()
 			return nil
@@ -227,6 +247,10 @@ func (w *Worker) run(stop <-chan struct{}) error {
 		got := 0
 		for pi := range w.d.ports {
 			got += w.poll(t, pi)
+		}
+		if w.st != nil {
+			got += w.drainHandoffs(t)
+			w.flushHandoffs()
 		}
 		w.fwd.Tick(t, w.out)
 		if w.eng != nil && t >= w.nextEngineTick {
@@ -247,6 +271,11 @@ func (w *Worker) run(stop <-chan struct{}) error {
 			continue
 		}
 		empty++
+		if w.st != nil && w.st.keys != nil && w.st.keys.p.Len() < w.st.keys.p.Cap() {
+			// Idle: grind keys for the connections to come.
+			w.st.keys.p.Refill(keyRefillIdle)
+			continue
+		}
 		if w.idle == config.IdleAdaptive && empty > 64 {
 			// Back off: 1 us doubling up to maxSleep.
 			d := time.Microsecond << min(empty/64, 10)
@@ -260,8 +289,7 @@ func (w *Worker) run(stop <-chan struct{}) error {
 
 // poll receives one burst from port pi and handles it.
 func (w *Worker) poll(t int64, pi int) int {
-	port := &w.d.ports[pi]
-	n := port.ID.RxBurst(w.queue, w.rx)
+	n := w.devs[pi].RxBurst(w.devQ[pi], w.rx)
 	if n == 0 {
 		return 0
 	}
@@ -275,16 +303,34 @@ func (w *Worker) poll(t int64, pi int) int {
 	}
 	w.rxPkts[pi] += uint64(n)
 	w.rxBytes[pi] += bytes
-	w.handle(t, w.frames[:n])
+	if w.st != nil && w.st.cls != nil {
+		// After the receive, before classifying: an Update sent before
+		// the packet arrived is applied first (see steer.go).
+		w.applyUpdates()
+	}
+	w.handle(t, w.frames[:n], true)
 	clear(w.frames[:n])
 	return n
 }
 
 // handle passes a burst through the forwarder, and TCP packets through
-// the translator between L2 demux and routing.
-func (w *Worker) handle(t int64, frames []fwd.Frame) {
+// the translator between L2 demux and routing. With several workers and
+// steer set (frames from this worker's own queues), a TCP packet another
+// worker owns is handed to it, and ARP/NDP is copied to the others.
+func (w *Worker) handle(t int64, frames []fwd.Frame, steer bool) {
 	for i := range frames {
 		fr := &frames[i]
+		if steer && w.st != nil {
+			if w.st.cls != nil {
+				if owner := w.ownerOf(fr); owner != w.id {
+					w.handOff(fr, owner)
+					continue
+				}
+			}
+			if isNeighborMsg(fr.Buf[fr.Off : fr.Off+fr.Len]) {
+				w.shareNeighborMsg(fr)
+			}
+		}
 		if w.fwd.Classify(t, fr, w.out) == fwd.KindConsumed {
 			continue
 		}
@@ -348,6 +394,9 @@ func (w *Worker) release() {
 	}
 	for _, a := range [][]*dpdk.Mbuf{w.rx, w.txm, w.freem[:cap(w.freem)], w.stash[:cap(w.stash)]} {
 		dpdk.FreeMbufArray(a)
+	}
+	if w.st != nil {
+		w.st.release()
 	}
 	w.rx, w.txm, w.freem, w.stash = nil, nil, nil, nil
 }

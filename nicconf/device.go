@@ -12,6 +12,8 @@ type Device interface {
 	Info() (dpdk.PortInfo, error)
 	// RSSHashUpdate sets the port's RSS key and hash types.
 	RSSHashUpdate(c dpdk.RSSConf) error
+	// RSSRETAUpdate writes the port's RSS redirection table.
+	RSSRETAUpdate(queues []uint16) error
 	// FlowValidate asks whether the port would accept the rule.
 	FlowValidate(attr dpdk.FlowAttr, pattern []dpdk.FlowItem, actions []dpdk.FlowAction) error
 	// FlowCreate installs the rule.

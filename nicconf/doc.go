@@ -20,10 +20,10 @@
 //     takes "the end of the previous item" to be the end of the TCP options
 //     would need offset - header length instead; no NIC that accepts RAW
 //     after TCP is on this project's machines to tell.
-//   - The redirection table is not programmed (dataplane/dpdk binds no
-//     rte_eth_dev_rss_reta_update): ports keep their driver's RETA, which
-//     equals steering's for a power-of-two worker count on the usual PMDs
-//     and may differ otherwise; the software classifier hands over what
+//   - The redirection table is programmed (steering's RETA repeated to the
+//     port's size) only where RSS is configured and the port's table is at
+//     least as large as steering's; elsewhere the port keeps its driver's
+//     table and the software classifier hands over what
 //     lands elsewhere. The rte_flow RSS action gets the queue list, from
 //     which the PMD builds its own table, with the same caveat.
 //   - Nothing is fatal: a rule a port refuses falls back to the software

@@ -21,8 +21,11 @@ type fakeDevice struct {
 	createErr error
 	rssErr    error
 
+	retaErr error
+
 	mu      sync.Mutex
 	rss     []dpdk.RSSConf
+	reta    []uint16
 	active  map[*fakeFlow]bool
 	created int
 }
@@ -51,6 +54,16 @@ func (d *fakeDevice) RSSHashUpdate(c dpdk.RSSConf) error {
 		return d.rssErr
 	}
 	d.rss = append(d.rss, c)
+	return nil
+}
+
+func (d *fakeDevice) RSSRETAUpdate(q []uint16) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.retaErr != nil {
+		return d.retaErr
+	}
+	d.reta = append([]uint16(nil), q...)
 	return nil
 }
 

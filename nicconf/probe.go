@@ -90,13 +90,16 @@ type Report struct {
 	// of that version only.
 	SubflowV4, SubflowV6 bool
 	RSS                  RSSStatus
-	// RETAProgrammed is false: dataplane/dpdk has no binding for
-	// rte_eth_dev_rss_reta_update, so the port keeps its driver's
-	// redirection table (round-robin at configure time on the usual
-	// PMDs); with a worker count that is not a power of two it may differ
-	// from steering's RETA, and the software classifier hands over what
-	// lands elsewhere.
+	// RETAProgrammed: the port's redirection table was set to the
+	// Ruleset's RETA resized to the port's table (rte_eth_dev_rss_reta_update),
+	// so the NIC's queue for a hash is the classifier's owner. False when
+	// RSS is not configured, the port reports no table, or it refused the
+	// update (RETAErr): the port then keeps its driver's table, and the
+	// software classifier hands over what lands elsewhere.
 	RETAProgrammed bool
+	// RETAErr says why the RETA was not programmed on a port with RSS
+	// configured, empty otherwise.
+	RETAErr string
 	// Flows are the rules Probe installed; Destroy removes them.
 	Flows []InstalledFlow
 	// Err is a port-level failure (PortInfo could not be read).
@@ -198,6 +201,11 @@ func (r Report) String() string {
 			kind = "symmetric key"
 		}
 		fmt.Fprintf(&b, "%s set (%d bytes, types %#x)", kind, r.RSS.KeyLen, r.RSS.Types)
+		if r.RETAProgrammed {
+			b.WriteString(", RETA programmed")
+		} else if r.RETAErr != "" {
+			fmt.Fprintf(&b, ", RETA not programmed (%s)", r.RETAErr)
+		}
 		if r.RSS.Missing != 0 {
 			fmt.Fprintf(&b, ", port lacks types %#x", r.RSS.Missing)
 		}
@@ -293,6 +301,9 @@ func ProbeDevice(dev Device, rs *steering.Ruleset) Report {
 
 	if err == nil {
 		r.RSS = configureRSS(dev, info, rs)
+		if r.RSS.Configured && info.RetaSize > 0 {
+			r.RETAProgrammed, r.RETAErr = programRETA(dev, int(info.RetaSize), rs)
+		}
 	} else {
 		r.RSS.Err = "port info unavailable"
 	}
@@ -397,6 +408,23 @@ func configureRSS(dev Device, info dpdk.PortInfo, rs *steering.Ruleset) RSSStatu
 	st.Configured = true
 	st.Symmetric = rs.Symmetric()
 	return st
+}
+
+// programRETA writes rs's redirection table, resized to the port's size,
+// into the port.
+func programRETA(dev Device, size int, rs *steering.Ruleset) (bool, string) {
+	reta, err := rs.RETA().Resize(size)
+	if err != nil {
+		return false, fmt.Sprintf("RETA of %d entries: %v", size, err)
+	}
+	q := make([]uint16, size)
+	for i := range q {
+		q[i] = uint16(reta.Entry(i))
+	}
+	if err := dev.RSSRETAUpdate(q); err != nil {
+		return false, err.Error()
+	}
+	return true, ""
 }
 
 // fitKey returns key resized to n bytes: truncated, or extended by

@@ -84,6 +84,12 @@ type Config struct {
 	// Keys supplies key_P. Default: NewRandomKeys(256, nil).
 	Keys KeySource
 
+	// Subflows, when not nil, learns the 4-tuple of every join subflow
+	// the engine creates and releases, so that a dataplane with several
+	// workers can steer the subflow's packets to this engine's core
+	// (DESIGN 5). Default nil.
+	Subflows SubflowObserver
+
 	// AccessMTU bounds the MSS P announces on join subflows. Default 1500.
 	AccessMTU int
 	// ChecksumCache is the least number of S->C mapping sums remembered
@@ -290,3 +296,25 @@ func (r *RandomKeys) Refill() {
 
 // Ready returns the number of keys ready to pop.
 func (r *RandomKeys) Ready() int { return r.n }
+
+// SubflowObserver learns the 4-tuples of join subflows as an engine
+// creates and releases their state. Its methods are called on the packet
+// path by the engine's goroutine: they must not block or allocate.
+type SubflowObserver interface {
+	// JoinAdded is called when a join SYN created subflow state, before
+	// P's SYN/ACK leaves. Returning false refuses the join: the client
+	// gets an RST and JoinTableFull is counted.
+	JoinAdded(t FlowTuple) bool
+	// JoinRemoved is called when the state of a subflow JoinAdded
+	// accepted is released.
+	JoinRemoved(t FlowTuple)
+}
+
+// FlowTuple is a join subflow's 4-tuple as the client sends it: client
+// address and port to proxy-side (server) address and port. IPv4
+// addresses sit in the first 4 bytes.
+type FlowTuple struct {
+	Client, Server         [16]byte
+	ClientPort, ServerPort uint16
+	V6                     bool
+}

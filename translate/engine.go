@@ -43,6 +43,7 @@ type Engine struct {
 	emitted []Packet
 	cnt     Counters
 	path    PathStats
+	owner   ownerCheck // flexcpdebug builds: the one goroutine allowed in
 	nconn   int
 	nsub    int
 
@@ -127,6 +128,12 @@ func recordsFor(cfg Config) int {
 	return max(cfg.MaxConnections*cfg.MappingRecords, dtree.MaxRingMappings)
 }
 
+// BindOwner makes the calling goroutine the engine's owner: in builds with
+// the flexcpdebug tag, Process, Tick and ClearEmitted then panic when
+// entered from any other goroutine. Other builds do nothing. A
+// worker calls it once, from its own goroutine, before its loop.
+func (e *Engine) BindOwner() { e.owner.bind() }
+
 // Counters returns a copy of the statistics.
 func (e *Engine) Counters() Counters { return e.cnt }
 
@@ -151,7 +158,10 @@ func (e *Engine) HasToken(token uint32) bool { return e.findToken(token) >= 0 }
 func (e *Engine) Emitted() []Packet { return e.emitted }
 
 // ClearEmitted empties the emitted list; call it after draining.
-func (e *Engine) ClearEmitted() { e.emitted = e.emitted[:0] }
+func (e *Engine) ClearEmitted() {
+	e.owner.enter()
+	e.emitted = e.emitted[:0]
+}
 
 // ProcessBurst runs Process on each packet and stores the verdicts in
 // out, which must be at least as long as pkts.
@@ -382,6 +392,7 @@ func (e *Engine) finish() {
 // Process translates one packet; see Verdict. now is the caller's clock
 // in nanoseconds, read once per burst.
 func (e *Engine) Process(now int64, p *Packet) Verdict {
+	e.owner.enter()
 	if !e.parse(p) {
 		return e.unparsed(p)
 	}
@@ -514,6 +525,9 @@ func (e *Engine) release(ci int32) {
 			continue
 		}
 		e.flows.remove(e.accessHash(s), uint32(ci)<<4|uint32(j))
+		if j != 0 {
+			e.joinGone(c, s)
+		}
 		s.state = subFree
 		e.nsub--
 		e.cnt.SubflowClosed++
@@ -548,6 +562,7 @@ func (e *Engine) closeSub(ci int32, j int) {
 	c := &e.conns[ci]
 	if j != 0 {
 		e.flows.remove(e.accessHash(s), uint32(ci)<<4|uint32(j))
+		e.joinGone(c, s)
 		if c.pmap.Valid() {
 			e.store.ProxyDrop(c.pmap, uint8(j))
 		}
@@ -737,6 +752,7 @@ func (e *Engine) random32() uint32 { return uint32(e.rng.Uint64()) }
 // timeout and closing linger. It also refills the key source. It never
 // allocates.
 func (e *Engine) Tick(now int64) {
+	e.owner.enter()
 	e.keys.Refill()
 	for _, ci := range e.wheel.advance(now) {
 		e.onTimer(now, ci)

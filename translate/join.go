@@ -50,6 +50,11 @@ func (e *Engine) joinSyn(now int64, p *Packet) Verdict {
 		e.putJoinSlot(ci, j)
 		return e.rejectJoin(p, JoinTableFull)
 	}
+	if e.cfg.Subflows != nil && !e.cfg.Subflows.JoinAdded(e.flowTuple(c, s)) {
+		e.flows.remove(e.accessHash(s), uint32(ci)<<4|uint32(j))
+		e.putJoinSlot(ci, j)
+		return e.rejectJoin(p, JoinTableFull)
+	}
 	c.lastSeen = now
 	s.state = subJoinPending
 	s.isnC = pk.seq
@@ -198,6 +203,19 @@ func (e *Engine) fourthAck(p *Packet, c *conn, s *subflow) Verdict {
 func (e *Engine) freeJoin(ci int32, j int) {
 	s := e.sub(ci, j)
 	e.flows.remove(e.accessHash(s), uint32(ci)<<4|uint32(j))
+	e.joinGone(&e.conns[ci], s)
 	e.putJoinSlot(ci, j)
 	e.nsub--
+}
+
+// flowTuple returns join subflow s's 4-tuple for the SubflowObserver.
+func (e *Engine) flowTuple(c *conn, s *subflow) FlowTuple {
+	return FlowTuple{Client: s.caddr, Server: s.raddr, ClientPort: s.cport, ServerPort: s.rport, V6: c.v6}
+}
+
+// joinGone tells the SubflowObserver that join subflow s loses its state.
+func (e *Engine) joinGone(c *conn, s *subflow) {
+	if e.cfg.Subflows != nil {
+		e.cfg.Subflows.JoinRemoved(e.flowTuple(c, s))
+	}
 }

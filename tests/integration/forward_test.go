@@ -181,7 +181,9 @@ func TestBadConfig(t *testing.T) {
 		{"bad role", `role = "core"`, `role = "kore"`, "role"},
 		{"unknown key", `idle = "adaptive"`, "idle = \"adaptive\"\nspeed = 5", "speed"},
 		{"bad prefix", `"198.18.3.1/24"`, `"198.18.3.1/33"`, "198.18.3.1/33"},
-		{"several workers with the translator", "lcores = [1]", "lcores = [0, 1]", "one worker"},
+		{"more queue devices than workers", `device = "net_af_xdp0,iface=p1,start_queue=0,queue_count=1"`,
+			`devices = ["net_af_xdp0,iface=p1,start_queue=0,queue_count=1", "net_af_xdp5,iface=p1,start_queue=1,queue_count=1"]`,
+			"devices lists 2 queues but there are 1 lcores"},
 		{"route to unknown port", "port = \"p3\"            # leave by p3 (may be omitted: inferred from via)", `port = "p9"`, "p9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

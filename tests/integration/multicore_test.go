@@ -1,0 +1,207 @@
+//go:build integration
+
+package integration
+
+// Two workers (examples/netns-2workers.toml on veths with two queues, one
+// af_xdp vdev per queue). A veth picks the receive queue from the sender's
+// transmit-queue hash, which is neither symmetric nor under flexcp's
+// control, so part of every connection arrives at the worker that does not
+// own it: these tests assert that handoffs happen, that both workers own
+// connections when there are several, and the end-to-end behaviour of the
+// single-worker tests (byte-exact transfers over two subflows, a path cut,
+// the four closes, tables empty after linger).
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// newE2E2 is newE2E with two workers: the topology with NETNS_QUEUES=2
+// and examples/netns-2workers.toml with the short linger and dead-subflow
+// times of proxyConfig.
+func newE2E2(t *testing.T, serverAddr string) *e2e {
+	topology(t, "NETNS_QUEUES=2")
+	cfg := exampleConfig(t, "netns-2workers.toml")
+	for old, repl := range map[string]string{`linger = "60s"`: `linger = "1s"`, `subflow_dead_after = "3s"`: `subflow_dead_after = "1s"`} {
+		if !strings.Contains(cfg, old) {
+			t.Fatalf("netns-2workers.toml lacks %q", old)
+		}
+		cfg = strings.Replace(cfg, old, repl, 1)
+	}
+	p := startProxy(t, cfg)
+	if !strings.Contains(p.logText(), "steering in software") {
+		t.Errorf("flexcp did not log that steering runs in software on veth:\n%s", p.logText())
+	}
+	m := p.mustScrape(t)
+	if v := sum(m, "flexcp_port_steering_software", `port="p1"`); v != 1 {
+		t.Errorf("flexcp_port_steering_software{port=p1} = %v, want 1", v)
+	}
+	ln, err := listenTCP(serverAddr)
+	if err != nil {
+		t.Fatalf("listen in %s: %v", nsS, err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return &e2e{t: t, p: p, ln: ln, server: ln.Addr().String(), mib0: clientCounters(t)}
+}
+
+// checkHandoffs asserts that at least min packets went between the
+// workers and that the receivers took every one of them. The veth picks a
+// packet's receive queue from the sending socket's transmit hash, so each
+// of a connection's flows (two subflows each way) lands on either worker
+// and the kernel rehashes on retransmission timeouts: a connection all of
+// whose packets reach its owner is possible but rare (about 1 in 8 for
+// the four flows), and every test here runs several connections.
+func (e *e2e) checkHandoffs(min float64) {
+	e.t.Helper()
+	m := e.p.mustScrape(e.t)
+	h01 := sum(m, "flexcp_handoff_packets_total", `from="0"`, `to="1"`)
+	h10 := sum(m, "flexcp_handoff_packets_total", `from="1"`, `to="0"`)
+	e.t.Logf("handoffs 0->1 %.0f, 1->0 %.0f; ring-full drops %.0f; classified: rss %.0f, join-token %.0f, subflow %.0f",
+		h01, h10, sum(m, "flexcp_handoff_drops_total"), sum(m, "flexcp_steering_classified_total", `reason="rss"`),
+		sum(m, "flexcp_steering_classified_total", `reason="join-token"`), sum(m, "flexcp_steering_classified_total", `reason="subflow"`))
+	if h01+h10 < min {
+		e.t.Errorf("%.0f packets handed between the workers, want >= %.0f (veth's queue choice is not symmetric, so some must be)", h01+h10, min)
+	}
+	// Each worker publishes its counters on its own schedule: wait until
+	// the receivers' counts have caught up with the senders'.
+	var r, h float64
+	for i := 0; i < 50; i++ {
+		m = e.p.mustScrape(e.t)
+		r, h = sum(m, "flexcp_handoff_received_total"), sum(m, "flexcp_handoff_packets_total")
+		if r >= h {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r < h {
+		e.t.Errorf("workers took %.0f mbufs from the rings, fewer than the %.0f handed over", r, h)
+	}
+}
+
+// TestMulticoreOneConnection: one connection, two subflows, 64 MB client
+// to server, 64 MB server to client, then both at once, byte-exact, with
+// packets handed between the workers.
+func TestMulticoreOneConnection(t *testing.T) {
+	e := newE2E2(t, "198.18.3.2:5001")
+	ctx := withTimeout(t, 5*time.Minute)
+	const mb = 1 << 20
+	e.run1(ctx, 1, 64*mb, 0)
+	e.run1(ctx, 2, 0, 64*mb)
+	e.run1(ctx, 3, 64*mb, 64*mb)
+	e.checkTwoSubflows(1 << 20)
+	e.checkHandoffs(1)
+	e.waitIdle()
+}
+
+// TestMulticoreIPv6: two connections over IPv6, both directions at once.
+func TestMulticoreIPv6(t *testing.T) {
+	e := newE2E2(t, "[2001:db8:3::2]:5001")
+	ctx := withTimeout(t, 3*time.Minute)
+	e.run1(ctx, 4, 32<<20, 32<<20)
+	e.run1(ctx, 5, 16<<20, 16<<20)
+	e.checkTwoSubflows(1 << 20)
+	e.checkHandoffs(1)
+	e.waitIdle()
+}
+
+// TestMulticoreConcurrent: 32 concurrent connections, 4 MB each way; both
+// workers own some of them.
+func TestMulticoreConcurrent(t *testing.T) {
+	e := newE2E2(t, "198.18.3.2:5001")
+	ctx := withTimeout(t, 5*time.Minute)
+	const n, size = 32, 4 << 20
+	type pair struct{ c, s net.Conn }
+	pairs := make([]pair, n)
+	for i := range pairs {
+		c, s := e.connect(ctx, true)
+		pairs[i] = pair{c, s}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	snap := snapCounters(t, e.p)
+	start := time.Now()
+	for i := range pairs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, _, errs[i] = exchange(pairs[i].c, pairs[i].s, uint64(200+i), size, size)
+			pairs[i].c.Close()
+			pairs[i].s.Close()
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("connection %d: %v", i, err)
+		}
+	}
+	t.Logf("%d connections x %d MB each way in %.1fs", n, size>>20, time.Since(start).Seconds())
+	logDelta(t, e.p, snap)
+	waitMetric(t, e.p, "flexcp_connections_opened_total", n)
+	m := e.p.mustScrape(t)
+	for _, w := range []string{"0", "1"} {
+		c := sum(m, "flexcp_connections_opened_total", `worker="`+w+`"`)
+		j := sum(m, "flexcp_joins_accepted_total", `worker="`+w+`"`)
+		t.Logf("worker %s: %.0f connections, %.0f joins", w, c, j)
+		if c == 0 {
+			t.Errorf("worker %s owns no connection of %d", w, n)
+		}
+	}
+	e.checkTwoSubflows(1 << 20)
+	e.checkHandoffs(1000)
+	e.waitIdle()
+}
+
+// TestMulticoreCloses: client closes first, server closes first, server
+// resets, client aborts: each time flexcp releases the connection on its
+// owner, whichever worker received the closing packets.
+func TestMulticoreCloses(t *testing.T) {
+	e := newE2E2(t, "198.18.3.2:5001")
+	ctx := withTimeout(t, 3*time.Minute)
+
+	c, s := e.connect(ctx, true)
+	if _, _, err := exchange(c, s, 71, 4<<20, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	s.Close()
+	e.waitIdle()
+
+	c, s = e.connect(ctx, true)
+	s.(*net.TCPConn).CloseWrite()
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Errorf("client read after server FIN: %d, %v; want EOF", n, err)
+	}
+	s.Close()
+	c.Close()
+	e.waitIdle()
+
+	c, s = e.connect(ctx, true)
+	go newStreamWrite(c, 1<<20)
+	time.Sleep(200 * time.Millisecond)
+	s.(*net.TCPConn).SetLinger(0)
+	s.Close()
+	for err := error(nil); err == nil; {
+		_, err = c.Read(make([]byte, 64<<10))
+	}
+	c.Close()
+	e.waitIdle()
+
+	c, s = e.connect(ctx, true)
+	go newStreamWrite(s, 4<<20)
+	time.Sleep(200 * time.Millisecond)
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+	s.SetDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, err := s.Read(make([]byte, 64<<10)); err != nil {
+			break
+		}
+	}
+	s.Close()
+	e.waitIdle()
+	e.checkHandoffs(1)
+}
