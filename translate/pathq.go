@@ -143,6 +143,27 @@ func smooth(old, sample uint64) uint64 {
 	return old - old/4 + sample/4
 }
 
+// schedWindow is the window the schedulers compare bytes in flight
+// against: the subflow's estimate (s.wnd: grows with acknowledged bytes,
+// halves on a retransmission), capped, once a delivery rate and an RTT
+// are measured, at twice the bandwidth-delay product they imply (and
+// never below the initial window). Without the cap, the estimate of a
+// loss-free path grows without bound, so a lower-RTT path never fills and
+// minrtt starves the others, and a path whose delay rose keeps a window
+// sized for its old delay. Twice the BDP leaves room for the rate to
+// double per RTT, as slow start does.
+func schedWindow(s *subflow) uint32 {
+	w := s.wnd
+	if s.rate == 0 || s.srtt <= 0 {
+		return w
+	}
+	bdp := s.rate * uint64(s.srtt) / 1e9 // bytes
+	if c := max(2*bdp, initialWindow); c < uint64(w) {
+		w = uint32(c)
+	}
+	return w
+}
+
 // busy starts a delivery-rate interval when s goes from idle to sending,
 // so idle time does not count against its rate.
 func busy(now int64, s *subflow) {

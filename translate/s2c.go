@@ -128,7 +128,7 @@ func (e *Engine) schedInfo(now int64, ci int32, c *conn) []SubflowInfo {
 			Backup:   s.backup,
 			SRTT:     s.srtt,
 			InFlight: in,
-			Window:   s.wnd,
+			Window:   schedWindow(s),
 			Port:     s.port,
 			Rate:     s.rate,
 		}

@@ -344,3 +344,26 @@ func TestPickAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedWindow: the scheduler's window is the estimate, capped at
+// twice the measured bandwidth-delay product once it is known, never
+// below the initial window.
+func TestSchedWindow(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wnd  uint32
+		rate uint64
+		srtt int64
+		want uint32
+	}{
+		{"unmeasured", 1 << 20, 0, 0, 1 << 20},
+		{"capped at 2 BDP", 1 << 20, 12.5e6, int64(10 * time.Millisecond), 250000}, // 100 Mbit/s x 10 ms
+		{"estimate below the cap", 50000, 12.5e6, int64(10 * time.Millisecond), 50000},
+		{"floor", 1 << 20, 1000, int64(time.Millisecond), initialWindow},
+	} {
+		s := subflow{wnd: tc.wnd, rate: tc.rate, srtt: tc.srtt}
+		if got := schedWindow(&s); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -23,6 +23,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flexcp/flexcp/bench/timeline"
+	"gonum.org/v1/plot/vg"
 )
 
 var delayBin = filepath.Join(repoRoot, "bin", "flexcp-delay")
@@ -426,9 +429,15 @@ func restorePath(dev string) {
 // TestPathRejoin: path 2 is cut mid-transfer, its subflow dies; the path
 // returns and the client joins again (its endpoint re-added: Linux does
 // not re-create closed subflows by itself); flexcp sends server data on
-// the new subflow. Delivery is byte-exact throughout.
+// the new subflow. Delivery is byte-exact throughout. Both paths are
+// limited to 100 Mbit/s server to client, so the transfer outlasts the
+// outage.
 func TestPathRejoin(t *testing.T) {
-	e := newPathE2E(t, false, `subflow_stale_after = "150ms"`, `subflow_dead_after = "500ms"`, `scheduler = "roundrobin"`)
+	delayTopology(t, 1, 2)
+	for _, n := range []int{1, 2} {
+		setPath(t, n, "ba", "--rate", "100000000")
+	}
+	e := startPathProxy(t, `subflow_stale_after = "150ms"`, `subflow_dead_after = "500ms"`, `scheduler = "roundrobin"`)
 	ctx := withTimeout(t, 3*time.Minute)
 	client, server := e.connect(ctx, true)
 	defer client.Close()
@@ -470,6 +479,162 @@ func TestPathRejoin(t *testing.T) {
 		t.Errorf("the new subflow on path 2 carried no server data (p2 %.0f bytes when the path came back, %.0f at the end)", atBack[1], b2)
 	}
 	_ = joinsBack
+}
+
+// TestPathDynamic reproduces the paper's dynamic experiment at this
+// machine's scale: four connections download over path 1 for 5 s; then
+// path 2 is added (the client's endpoint appears, its joins come up) for
+// 5 s; then path 2 gets 200 ms of extra RTT and minrtt moves the traffic
+// back to path 1, for 5 s more. Both paths are limited to 100 Mbit/s
+// server to client by the delay elements. Asserted: no server data on p2
+// before the join, some during phase 2, a clear majority (2/3) on p1 in
+// the last 3 s; every byte delivered exactly. The per-path throughput
+// timeline is logged and, with FCP_RESULTS_DIR set, written there as
+// dynamic.csv and dynamic.png.
+func TestPathDynamic(t *testing.T) {
+	delayTopology(t, 1, 2)
+	for _, n := range []int{1, 2} {
+		setPath(t, n, "ba", "--rate", "100000000")
+	}
+	nsRun(t, nsC, "ip", "mptcp", "endpoint", "flush")
+	e := startPathProxy(t, "", `scheduler = "minrtt"`)
+	ctx := withTimeout(t, 3*time.Minute)
+	const conns = 4
+	const phase = 5 * time.Second
+	var stop sync.WaitGroup
+	stopped := make(chan struct{})
+	errs := make(chan error, 2*conns)
+	for i := 0; i < conns; i++ {
+		client, server := e.connect(ctx, true)
+		defer client.Close()
+		defer server.Close()
+		stop.Add(2)
+		seed := uint64(200 + i)
+		go func() { // server: the stream until told to stop
+			defer stop.Done()
+			g := newStream(seed)
+			buf := make([]byte, 64<<10)
+			for {
+				select {
+				case <-stopped:
+					server.(*net.TCPConn).CloseWrite()
+					return
+				default:
+				}
+				g.Read(buf)
+				if _, err := server.Write(buf); err != nil {
+					errs <- fmt.Errorf("server %d: %w", seed, err)
+					return
+				}
+			}
+		}()
+		go func() { // client: check every byte
+			defer stop.Done()
+			want := newStream(seed)
+			buf, ref := make([]byte, 64<<10), make([]byte, 64<<10)
+			var got int64
+			for {
+				k, err := client.Read(buf)
+				if k > 0 {
+					want.Read(ref[:k])
+					if !bytes.Equal(buf[:k], ref[:k]) {
+						errs <- fmt.Errorf("connection %d: byte mismatch within %d..%d", seed, got, got+int64(k))
+						return
+					}
+					got += int64(k)
+				}
+				if err == io.EOF {
+					client.(*net.TCPConn).CloseWrite()
+					return
+				}
+				if err != nil {
+					errs <- fmt.Errorf("connection %d: read after %d bytes: %w", seed, got, err)
+					return
+				}
+			}
+		}()
+	}
+	// Sample the per-port server-to-client bytes every 250 ms.
+	const step = 500 * time.Millisecond // a multiple of the 100 ms publishing period
+	start := time.Now()
+	var ts []float64
+	var r1, r2 []float64
+	var cum [][2]float64
+	prev1, prev2 := s2cBytes(e.p.mustScrape(t))
+	cum = append(cum, [2]float64{prev1, prev2})
+	joinAt, delayAt := phase, 2*phase
+	joined, delayed := false, false
+	for el := step; el <= 3*phase; el += step {
+		time.Sleep(time.Until(start.Add(el)))
+		if !joined && el >= joinAt {
+			nsRun(t, nsC, "ip", "mptcp", "endpoint", "add", "198.18.2.2", "dev", "c2", "subflow")
+			joined = true
+		}
+		if !delayed && el >= delayAt {
+			setPath(t, 2, "both", "--delay", "100ms")
+			delayed = true
+		}
+		b1, b2 := s2cBytes(e.p.mustScrape(t))
+		ts = append(ts, time.Since(start).Seconds())
+		r1 = append(r1, (b1-prev1)*8/step.Seconds()/1e6)
+		r2 = append(r2, (b2-prev2)*8/step.Seconds()/1e6)
+		cum = append(cum, [2]float64{b1, b2})
+		prev1, prev2 = b1, b2
+	}
+	close(stopped)
+	stop.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// bytes per port between two sample indices (0 = start).
+	between := func(from, to time.Duration) (float64, float64) {
+		i, j := int(from/step), int(to/step)
+		return cum[j][0] - cum[i][0], cum[j][1] - cum[i][1]
+	}
+	var line strings.Builder
+	for i := range ts {
+		fmt.Fprintf(&line, " %.2fs:%.0f/%.0f", ts[i], r1[i], r2[i])
+	}
+	t.Logf("Mbit/s p1/p2 every %v:%s", step, line.String())
+	a1, a2 := between(0, joinAt)
+	b1, b2 := between(joinAt+time.Second, delayAt)
+	c1, c2 := between(delayAt+2*time.Second, 3*phase)
+	t.Logf("phase 1 (path 1 only): p1 %.1f MB, p2 %.1f MB; phase 2 (both): p1 %.1f MB, p2 %.1f MB; phase 3 (path 2 +200 ms, last 3 s): p1 %.1f MB, p2 %.1f MB; joins %v",
+		a1/1e6, a2/1e6, b1/1e6, b2/1e6, c1/1e6, c2/1e6, sum(e.p.mustScrape(t), "flexcp_joins_accepted_total"))
+	if a2 != 0 {
+		t.Errorf("p2 carried %.0f bytes before the client joined over it", a2)
+	}
+	if b2 == 0 {
+		t.Errorf("p2 carried no server data after the join")
+	}
+	if c1 < 2*c2 {
+		t.Errorf("after path 2's delay rose, p1 carried %.0f bytes and p2 %.0f: want a clear majority (2/3) on p1", c1, c2)
+	}
+	dir := os.Getenv("FCP_RESULTS_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	tl := &timeline.Timeline{
+		Title:  "flexcp, 4 connections, minrtt: server-to-client throughput per access path",
+		XLabel: "time (s)", YLabel: "Mbit/s",
+		T:      ts,
+		Series: []timeline.Series{{Name: "path 1 (p1)", V: r1}, {Name: "path 2 (p2)", V: r2}},
+		Marks:  []timeline.Mark{{T: joinAt.Seconds(), Label: "path 2 joins"}, {T: delayAt.Seconds(), Label: "path 2 +200 ms"}},
+	}
+	var csvb, pngb bytes.Buffer
+	if err := tl.WriteCSV(&csvb); err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.WritePNG(&pngb, 20*vg.Centimeter, 10*vg.Centimeter); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"dynamic.csv": csvb.Bytes(), "dynamic.png": pngb.Bytes()} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("timeline written to %s/dynamic.{csv,png}", dir)
 }
 
 // exec1 runs a command in the current namespace.
