@@ -20,7 +20,9 @@ import (
 	"github.com/flexcp/flexcp/config"
 	"github.com/flexcp/flexcp/dataplane"
 	"github.com/flexcp/flexcp/dataplane/dpdk"
+	"github.com/flexcp/flexcp/steering"
 	"github.com/flexcp/flexcp/translate"
+	"github.com/flexcp/flexcp/translate/header"
 )
 
 // DataplaneOptions are the dataplane mode's settings on top of Options
@@ -28,9 +30,12 @@ import (
 // AckRatio, Workers, Progress; the other fields of Options are unused).
 type DataplaneOptions struct {
 	Options
-	// Affinity steers every packet of a connection to one worker's queue
-	// (the connection index modulo the workers), as a NIC with per-
-	// connection flow rules would; without it a packet's queue is a
+	// Affinity steers every packet of a connection to its owner's queue,
+	// as a NIC with flexcp's flow rules would (DESIGN.md section 5): the
+	// owner is what flexcp's own steering rules (package steering, the
+	// dataplane's configuration) say for the connection's first SYN -
+	// the symmetric-RSS queue of its subflow-0 4-tuple - and every later
+	// packet of the connection, join subflows included, follows it; without it a packet's queue is a
 	// symmetric hash of its own 4-tuple, as plain RSS would pick, so join
 	// subflows land on other workers than their connection's owner.
 	Affinity bool
@@ -245,6 +250,12 @@ type gen struct {
 	take   []translate.Packet
 	stash  []*dpdk.Mbuf // fresh mbufs, allocated 64 at a time (C memory)
 
+	// With affinity and several workers: the classifier built from the
+	// dataplane's steering rules, and the owner of each model connection
+	// (-1 until its client SYN went out).
+	cls   *steering.Classifier
+	owner []int16
+
 	// Counters of the current phase.
 	in, outN, frameBytes uint64
 	ringNs, genNs        int64
@@ -267,6 +278,26 @@ func symHash(ip []byte) uint32 {
 	return h
 }
 
+// affinityQueue returns the owner worker of the connection an IPv4
+// packet belongs to: at the client's SYN on subflow 0 (access port 0) the
+// steering classifier's answer, which is the dataplane's own choice,
+// remembered for every later packet of the connection.
+func (g *gen) affinityQueue(ip []byte, side translate.Side, port int) int {
+	ci := g.m.Owner(ip)
+	if ci < 0 || ci >= len(g.owner) {
+		return int(symHash(ip) % uint32(g.o.Workers))
+	}
+	if hl := int(ip[0]&15) * 4; side == translate.Access && port == 0 && len(ip) >= hl+14 &&
+		ip[hl+13]&(header.TCPFlagSyn|header.TCPFlagAck) == header.TCPFlagSyn {
+		g.owner[ci] = -1 // a new connection in this slot: its owner is decided again
+	}
+	if g.owner[ci] < 0 {
+		core, _ := g.cls.Owner(ip)
+		g.owner[ci] = int16(core)
+	}
+	return int(g.owner[ci])
+}
+
 // stage copies what the model wants to send into mbufs on the staging
 // lists of their port and queue.
 func (g *gen) stage() error {
@@ -287,7 +318,7 @@ func (g *gen) stage() error {
 				q := 0
 				if g.o.Workers > 1 {
 					if g.o.Affinity {
-						q = g.m.Owner(ip) % g.o.Workers
+						q = g.affinityQueue(ip, side, port)
 					} else {
 						q = int(symHash(ip) % uint32(g.o.Workers))
 					}
@@ -564,6 +595,19 @@ func RunDataplane(o DataplaneOptions) (*Report, error) {
 	}()
 	nPorts := o.Subflows + 1
 	g := &gen{o: &o, m: m, nAcc: o.Subflows, take: make([]translate.Packet, 64)}
+	if o.Affinity && o.Workers > 1 {
+		// The rules the dataplane builds for its workers (dataplane
+		// steer.go): the same owner for every connection.
+		rs, err := steering.NewRuleset(steering.Config{Workers: o.Workers, SymmetricRSS: true})
+		if err != nil {
+			return nil, err
+		}
+		g.cls = steering.NewClassifier(rs)
+		g.owner = make([]int16, o.Connections)
+		for i := range g.owner {
+			g.owner[i] = -1
+		}
+	}
 	names := make([]string, nPorts)
 	for p := 0; p < nPorts; p++ {
 		var rx, tx []*dpdk.Ring
