@@ -221,7 +221,7 @@ func TestSoak(t *testing.T) {
 	wg.Wait()
 	checkIdle(t, e.p, base, time.Minute)
 	var final soakSample
-	for try := 0; ; try++ {
+	for {
 		var ok bool
 		if final, ok = sample(); ok {
 			break
