@@ -184,6 +184,7 @@ func TestSoak(t *testing.T) {
 		}
 	}()
 
+	snap := snapCounters(t, e.p)
 	start := time.Now()
 	var samples []soakSample
 	// A scrape can time out when the shared machine is overloaded (load
@@ -220,6 +221,8 @@ func TestSoak(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	checkIdle(t, e.p, base, time.Minute)
+	// Which MPTCP, TCP and flexcp counters moved (the cause of any reset).
+	logDelta(t, e.p, snap)
 	var final soakSample
 	for {
 		var ok bool
