@@ -279,7 +279,7 @@ func TestIPv6ExtensionHeadersOnTrackedFlow(t *testing.T) {
 		binary.BigEndian.PutUint16(out[4:], uint16(len(out)-40))
 		return out
 	}
-	destOpts := []byte{0, 0, 1, 4, 0, 0, 0, 0} // PadN
+	destOpts := []byte{0, 0, 1, 4, 0, 0, 0, 0}  // PadN
 	firstFrag := []byte{0, 0, 0, 1, 0, 0, 0, 9} // offset 0, M set
 	laterFrag := []byte{0, 0, 0x05, 0x00, 0, 0, 0, 9}
 	for _, tc := range []struct {
