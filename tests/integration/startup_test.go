@@ -82,8 +82,11 @@ func TestStartupRefusals(t *testing.T) {
 			[]string{"lcores: CPU 63 does not exist or this process may not run on it", "pick lcores from the usable CPUs"}},
 		{"lcore outside the affinity mask", startupConfig("lcores = [1]", 8191), "", "0",
 			[]string{"lcores: CPU 1 does not exist or this process may not run on it (usable: 0)", "widen taskset/cpuset"}},
-		{"several lcores with the proxy", startupConfig("lcores = [0, 1]", 8191), "", "",
-			[]string{"2 lcores with [proxy] enabled", "set lcores to one CPU"}},
+		// Two workers each poll their own queue of every port; an
+		// af_packet vdev here has one. (EAL starts before this check:
+		// --no-telemetry keeps its one informational line off stderr.)
+		{"more workers than a port has queues", strings.Replace(startupConfig("lcores = [0, 1]", 8191), `"--in-memory", `, `"--in-memory", "--no-telemetry", `, 1), "", "",
+			[]string{`port "x1" (net_af_packet) supports 1 RX / 1 TX queues, 2 workers need 2`, "list one vdev per queue with devices = [...]"}},
 		{"no free hugepages", startupConfig("lcores = [1]", 8191), "mount --bind " + noHuge + " /proc/meminfo; ", "",
 			[]string{"hugepages: need", "have 0 MB free", "reserve 2 MB pages: echo"}},
 		{"mempool above the free hugepages", startupConfig("lcores = [1]", 1<<24-1), "", "",
