@@ -18,10 +18,15 @@ import "github.com/flexcp/flexcp/translate/header"
 // docs/translation.md.
 
 // maxSacked is the number of SACKed data ranges above S's cumulative ack
-// remembered per connection: a Linux sender without timestamps reports at
-// most four blocks per ACK, and the lowest ranges matter most (the
-// subflow acks advance from S's cumulative ack upwards).
-const maxSacked = 4
+// remembered per connection; the lowest ranges win when more arrive (the
+// subflow acks advance from S's cumulative ack upwards). S reports at
+// most four blocks per ACK, the most recent first, so P learns each range
+// as it grows but hears of it no more once four newer ones exist: P must
+// remember more than four. When a path dies with a window of data in
+// flight, S holds one range per mapping the surviving subflow carried
+// between the lost ones; with four remembered ranges the survivor's acks
+// crawled one range per retransmission timeout (TestE2EPathDown).
+const maxSacked = 16
 
 // sackedNote records the SACK blocks of S's segment being translated (TCP
 // space of C->S data) as data-level ranges above S's cumulative ack, and
