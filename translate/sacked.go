@@ -129,9 +129,13 @@ func (c *conn) sackedEnd(d header.DSN64) header.DSN64 {
 	return d
 }
 
-// sackedSSN extends a, the subflow-j ack S's cumulative ack allows, over
-// the following bytes of j (up to limit) whose data-level range S has
-// SACKed (I25), one client mapping at a time.
+// sackedSSN extends a, a subflow-j ack already allowed, over the
+// following bytes of j (up to limit) whose data-level range S has
+// acknowledged cumulatively or SACKed (I25), one client mapping at a
+// time. The client's own retransmissions at the data level put lower
+// DSNs after higher ones on a subflow, so bytes S acknowledged
+// cumulatively can follow bytes it has not: they are acknowledged too,
+// once what lies before them is.
 func (e *Engine) sackedSSN(c *conn, j int, a, limit uint32) uint32 {
 	for i := 0; i < 8 && header.Seq32(a).LessThan(header.Seq32(limit)); i++ {
 		d, covered, ok := e.store.ClientLookup(c.cmap, uint8(j), a, limit-a)
@@ -139,11 +143,22 @@ func (e *Engine) sackedSSN(c *conn, j int, a, limit uint32) uint32 {
 			break
 		}
 		dsn := header.DSN64(d)
-		n := uint32(min(uint64(c.sackedEnd(dsn)-dsn), uint64(covered)))
+		end := dsn
+		if end.LessThan(c.sAck) {
+			end = c.sAck
+		}
+		n := uint32(min(uint64(c.sackedEnd(end)-dsn), uint64(covered)))
 		a += n
 		if n < covered {
 			break
 		}
+	}
+	return a
+}
+
+func max32(a, b uint32) uint32 {
+	if header.Seq32(a).LessThan(header.Seq32(b)) {
+		return b
 	}
 	return a
 }
