@@ -381,8 +381,8 @@ func (e *Engine) subflowAcked(now int64, c *conn, j int, s *subflow, ack uint32)
 func (e *Engine) subAckValue(c *conn, j int, s *subflow) uint32 {
 	x := s.rcvNxt
 	if a, ok := e.store.ClientAcked(c.cmap, uint8(j), uint64(c.sAck)); ok {
-		if c.nsacked > 0 {
-			a = e.sackedSSN(c, j, a, x)
+		if c.nsacked > 0 || header.Seq32(a).LessThan(header.Seq32(s.ackSent)) {
+			a = e.sackedSSN(c, j, max32(a, s.ackSent), x)
 		}
 		if header.Seq32(a).LessThan(header.Seq32(x)) {
 			x = a

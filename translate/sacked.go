@@ -18,10 +18,15 @@ import "github.com/flexcp/flexcp/translate/header"
 // docs/translation.md.
 
 // maxSacked is the number of SACKed data ranges above S's cumulative ack
-// remembered per connection: a Linux sender without timestamps reports at
-// most four blocks per ACK, and the lowest ranges matter most (the
-// subflow acks advance from S's cumulative ack upwards).
-const maxSacked = 4
+// remembered per connection; the lowest ranges win when more arrive (the
+// subflow acks advance from S's cumulative ack upwards). S reports at
+// most four blocks per ACK, the most recent first, so P learns each range
+// as it grows but hears of it no more once four newer ones exist: P must
+// remember more than four. When a path dies with a window of data in
+// flight, S holds one range per mapping the surviving subflow carried
+// between the lost ones; with four remembered ranges the survivor's acks
+// crawled one range per retransmission timeout (TestE2EPathDown).
+const maxSacked = 16
 
 // sackedNote records the SACK blocks of S's segment being translated (TCP
 // space of C->S data) as data-level ranges above S's cumulative ack, and
@@ -124,9 +129,13 @@ func (c *conn) sackedEnd(d header.DSN64) header.DSN64 {
 	return d
 }
 
-// sackedSSN extends a, the subflow-j ack S's cumulative ack allows, over
-// the following bytes of j (up to limit) whose data-level range S has
-// SACKed (I25), one client mapping at a time.
+// sackedSSN extends a, a subflow-j ack already allowed, over the
+// following bytes of j (up to limit) whose data-level range S has
+// acknowledged cumulatively or SACKed (I25), one client mapping at a
+// time. The client's own retransmissions at the data level put lower
+// DSNs after higher ones on a subflow, so bytes S acknowledged
+// cumulatively can follow bytes it has not: they are acknowledged too,
+// once what lies before them is.
 func (e *Engine) sackedSSN(c *conn, j int, a, limit uint32) uint32 {
 	for i := 0; i < 8 && header.Seq32(a).LessThan(header.Seq32(limit)); i++ {
 		d, covered, ok := e.store.ClientLookup(c.cmap, uint8(j), a, limit-a)
@@ -134,11 +143,22 @@ func (e *Engine) sackedSSN(c *conn, j int, a, limit uint32) uint32 {
 			break
 		}
 		dsn := header.DSN64(d)
-		n := uint32(min(uint64(c.sackedEnd(dsn)-dsn), uint64(covered)))
+		end := dsn
+		if end.LessThan(c.sAck) {
+			end = c.sAck
+		}
+		n := uint32(min(uint64(c.sackedEnd(end)-dsn), uint64(covered)))
 		a += n
 		if n < covered {
 			break
 		}
+	}
+	return a
+}
+
+func max32(a, b uint32) uint32 {
+	if header.Seq32(a).LessThan(header.Seq32(b)) {
+		return b
 	}
 	return a
 }
