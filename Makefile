@@ -11,7 +11,7 @@ FUZZTIME  ?= 5s
 # Pure-Go packages: they must build and test without cgo (DESIGN.md 1).
 PURE_PKGS := ./translate/... ./dtree/... ./steering/... ./config/... ./metrics/... ./dataplane/fwd/... ./internal/...
 
-.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward compare soak lint fuzz clean
+.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward compare test-stress soak lint fuzz clean
 
 all: build
 
@@ -38,6 +38,11 @@ fuzz-short:
 
 integration: build
 	$(GO) test -tags integration -count=1 -timeout 40m -v ./tests/integration/
+
+# test-stress: the end-to-end cases that still fail (a path cut in the
+# middle of an upload, with one and with two workers); not part of `test`.
+test-stress: deps build
+	$(GO) test -tags 'integration stress' -count=1 -timeout 40m -v -run 'TestE2EPathDownUpload|TestMulticorePathDown' ./tests/integration/
 
 # soak: mixed traffic with connection churn for DURATION (default 30m),
 # flexcp's memory and tables sampled every few seconds into

@@ -6,8 +6,8 @@ package integration
 // after path 2 is cut stalled in each of 3 runs here on 2026-11-25 (the
 // download passed each time), and the single-worker TestE2EPathDown/up
 // stalled the same way in its one run on the same branch and day, so the
-// stall is the translator's, not the handoff's; it runs with
-// `make test-stress` until that is found.
+// stall is the translator's, not the handoff's (TestE2EPathDownUpload);
+// it runs with `make test-stress` until that is found.
 
 import (
 	"testing"
