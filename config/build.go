@@ -682,6 +682,12 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 			b.fail("proxy.join_subflows %d is out of range; use 0..%d (max_connections x (max_subflows - 1); 0 = max_connections)", p.JoinSubflows, most)
 		}
 	}
+	if rp.SackTables != nil {
+		p.SackTables = *rp.SackTables
+		if p.SackTables < 0 || p.SackTables > p.MaxConnections {
+			b.fail("proxy.sack_tables %d is out of range; use 0..%d (max_connections; 0 = max_connections / 4)", p.SackTables, p.MaxConnections)
+		}
+	}
 	if rp.Checksum != nil {
 		switch s := *rp.Checksum; s {
 		case "auto":

@@ -372,6 +372,10 @@ type Proxy struct {
 	// first) alive at once in one worker; they share one table of this
 	// size. 0 means max_connections (one join per connection on average).
 	JoinSubflows int
+	// SackTables bounds the connections of one worker that remember
+	// server-SACKed client data at once (docs/translation.md, I25); they
+	// share one table of this size. 0 means max_connections / 4.
+	SackTables int
 	// Checksum says when DSS checksums are used.
 	Checksum ChecksumPolicy
 	// Timestamps says what happens to the TCP timestamp option.

@@ -61,6 +61,7 @@ type rawProxy struct {
 	MaxConnections   *int      `toml:"max_connections"`
 	MaxSubflows      *int      `toml:"max_subflows"`
 	JoinSubflows     *int      `toml:"join_subflows"`
+	SackTables       *int      `toml:"sack_tables"`
 	Checksum         *string   `toml:"checksum"`
 	Timestamps       *string   `toml:"timestamps"`
 	SYNTimeout       *string   `toml:"syn_timeout"`

@@ -136,6 +136,7 @@ func (w *Worker) publishCounters() {
 	mc.GeneratedACKs.Store(e.GeneratedAcks)
 	mc.SplitRetransmissions.Store(e.SplitRetransmits)
 	mc.Reinjections.Store(e.Reinjections)
+	mc.SackTableMisses.Store(e.SackTableMisses)
 	w.publishPath()
 }
 
@@ -252,6 +253,7 @@ func engineConfig(cfg *config.Config) translate.Config {
 		MaxConnections: p.MaxConnections,
 		MaxSubflows:    min(p.MaxSubflows, 8),
 		JoinSubflows:   p.JoinSubflows,
+		SackTables:     p.SackTables,
 		SynTimeout:     p.SYNTimeout,
 		JoinTimeout:    p.JoinTimeout,
 		IdleTimeout:    p.IdleTimeout,

@@ -102,6 +102,7 @@ type descs struct {
 	joinsAccepted, joinsRejected           *prometheus.Desc
 	xlatSegments, xlatBytes                *prometheus.Desc
 	genACKs, splitRetrans, reinjections    *prometheus.Desc
+	sackTableMisses                        *prometheus.Desc
 	ethdev                                 [8]*prometheus.Desc
 	poolInUse, poolCapacity                *prometheus.Desc
 	mapTrees, mapRecords, tokens           *prometheus.Desc
@@ -200,6 +201,7 @@ func NewCollector(o Options) (*Collector, error) {
 	d.genACKs = desc("generated_acks_total", "Pure ACKs generated to advance subflows.", w)
 	d.splitRetrans = desc("split_retransmissions_total", "Server retransmissions split over several earlier mappings.", w)
 	d.reinjections = desc("reinjections_total", "Ranges reinjected on another subflow after theirs died.", w)
+	d.sackTableMisses = desc("sack_table_misses_total", "Server SACKs not remembered for want of a free SACKed-range table.", w)
 	for i, n := range ethdevNames {
 		d.ethdev[i] = desc("ethdev_"+n[0]+"_total", n[1], []string{"port"})
 	}
@@ -224,7 +226,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		d.handoffsSent, d.handoffsReceived,
 		d.connOpened, d.connClosed, d.connActive, d.connFallback,
 		d.sfOpened, d.sfClosed, d.sfActive, d.joinsAccepted, d.joinsRejected,
-		d.xlatSegments, d.xlatBytes, d.genACKs, d.splitRetrans, d.reinjections,
+		d.xlatSegments, d.xlatBytes, d.genACKs, d.splitRetrans, d.reinjections, d.sackTableMisses,
 		d.poolInUse, d.poolCapacity, d.mapTrees, d.mapRecords, d.tokens,
 	} {
 		ch <- x
@@ -288,7 +290,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			{d.sfOpened, &k.SubflowsOpened}, {d.sfClosed, &k.SubflowsClosed},
 			{d.joinsAccepted, &k.JoinsAccepted},
 			{d.genACKs, &k.GeneratedACKs}, {d.splitRetrans, &k.SplitRetransmissions},
-			{d.reinjections, &k.Reinjections},
+			{d.reinjections, &k.Reinjections}, {d.sackTableMisses, &k.SackTableMisses},
 		} {
 			counter(x.desc, x.v.Load(), name)
 		}

@@ -91,6 +91,10 @@ type Counters struct {
 	// Reinjections counts ranges resent on another subflow because theirs
 	// died.
 	Reinjections atomic.Uint64
+	// SackTableMisses counts server segments whose SACK blocks found no
+	// free SACKed-range table ([proxy] sack_tables), so their subflow
+	// acks waited for the server's cumulative ack.
+	SackTableMisses atomic.Uint64
 	// Path is the path quality per access port (path.go).
 	Path [MaxPorts]PathCounters
 

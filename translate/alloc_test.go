@@ -6,6 +6,11 @@ import "testing"
 // (I22): C->S data, S->C new data, pure ACKs each way.
 func TestAllocsEstablished(t *testing.T) {
 	f := newFixture(t)
+	// S's ack of nothing new that SACKs half the client's data: takes a
+	// SACKed-range table (I25), returned after each run.
+	base := f.m.c.sub[0].isn + 1
+	sackAck := f.spkt(0, base, ackF, sackOpt([2]uint32{base + 500, base + 1000}), nil)
+	_, c := f.connIdx()
 	cases := []struct {
 		name string
 		fn   func()
@@ -14,6 +19,13 @@ func TestAllocsEstablished(t *testing.T) {
 		{"s2c-new-data", func() { f.s2cNew(t) }},
 		{"s2c-pure-ack", func() { f.run(t, f.s2cAck, Core, Forward) }},
 		{"c2s-pure-ack", func() { f.run(t, f.c2sAck, Access, Forward) }},
+		{"s2c-sack-table", func() {
+			f.run(t, sackAck, Core, Forward)
+			if c.sackIdx == 0 {
+				t.Fatal("I25: no SACKed-range table taken")
+			}
+			f.e.putSackTable(c)
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

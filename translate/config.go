@@ -25,6 +25,14 @@ type Config struct {
 	// an RST (JoinTableFull). Default MaxConnections (one join per
 	// connection on average), at most MaxConnections*(MaxSubflows-1).
 	JoinSubflows int
+	// SackTables bounds the connections that remember ranges S has
+	// SACKed (I25) at once: each takes a table of 16 ranges from one pool
+	// of this size while S reports SACKs above its cumulative ack, instead
+	// of carrying the table in every connection. When the pool is empty
+	// the connection's subflow acks follow only S's cumulative ack
+	// (DESIGN 3.4), counted as SackTableMisses. Default MaxConnections/4
+	// (at least 1), at most MaxConnections.
+	SackTables int
 	// MappingRecords sizes the mapping store (package dtree): 16-byte
 	// records per connection on average, shared by all connections of the
 	// engine (a busy connection takes more, an idle one 4). An S->C
@@ -140,6 +148,9 @@ func (c *Config) fill() error {
 	if c.JoinSubflows == 0 && c.MaxSubflows >= 1 {
 		c.JoinSubflows = min(c.MaxConnections, c.MaxConnections*(c.MaxSubflows-1))
 	}
+	if c.SackTables == 0 {
+		c.SackTables = max(1, c.MaxConnections/4)
+	}
 	if c.SynTimeout == 0 {
 		c.SynTimeout = d.SynTimeout
 	}
@@ -177,6 +188,8 @@ func (c *Config) fill() error {
 		return fmt.Errorf("translate: max subflows %d: want 1..%d", c.MaxSubflows, maxSubflowsLimit)
 	case c.JoinSubflows < 0 || c.JoinSubflows > c.MaxConnections*(c.MaxSubflows-1):
 		return fmt.Errorf("translate: join subflows %d: want 0..%d (max connections x (max subflows - 1))", c.JoinSubflows, c.MaxConnections*(c.MaxSubflows-1))
+	case c.SackTables < 1 || c.SackTables > c.MaxConnections:
+		return fmt.Errorf("translate: sack tables %d: want 1..%d (max connections)", c.SackTables, c.MaxConnections)
 	case c.MappingRecords < 4 || c.MappingRecords > 1<<16:
 		return fmt.Errorf("translate: mapping records %d per connection: want 4..%d", c.MappingRecords, 1<<16)
 	case c.MaxConnections*c.MappingRecords > 1<<28:

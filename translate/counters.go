@@ -179,6 +179,7 @@ type Counters struct {
 	SubflowFins       uint64 // subflow FINs answered by P
 	Resets            uint64 // RSTs or MP_FASTCLOSE that ended a connection
 	Timeouts          uint64 // connections released by a timer
+	SackTableMisses   uint64 // S segments whose SACKs found no free table (Config.SackTables; I25 skipped)
 
 	// ChecksumUnverified counts client segments with a DSS checksum over
 	// a mapping longer than the segment, forwarded without verifying it

@@ -40,6 +40,12 @@ type Engine struct {
 	// named by conn.subIdx; joinFree stacks the free ones.
 	joinFree []int32
 
+	// The SACKed-range pool (I25, sacked.go): Config.SackTables tables
+	// named by conn.sackIdx from 1 ([0] is never used); sackFree stacks
+	// the free ones.
+	sackTabs []sackTable
+	sackFree []int32
+
 	emitted []Packet
 	cnt     Counters
 	path    PathStats
@@ -107,6 +113,11 @@ func New(cfg Config, alloc Allocator) (*Engine, error) {
 	e.joinFree = make([]int32, cfg.JoinSubflows)
 	for i := range e.joinFree {
 		e.joinFree[i] = int32(len(e.subs) - 1 - i)
+	}
+	e.sackTabs = make([]sackTable, 1+cfg.SackTables)
+	e.sackFree = make([]int32, cfg.SackTables)
+	for i := range e.sackFree {
+		e.sackFree[i] = int32(cfg.SackTables - i)
 	}
 	// At least room for one largest ring of S->C mappings (two records
 	// each), so one busy connection's sums are evicted only when a set
@@ -547,6 +558,7 @@ func (e *Engine) release(ci int32) {
 		e.store.ReleaseProxy(c.pmap)
 	}
 	e.wheel.cancel(ci)
+	e.putSackTable(c)
 	*c = conn{}
 	e.free = append(e.free, ci)
 	e.nconn--

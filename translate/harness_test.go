@@ -146,4 +146,36 @@ func checkSlab(t testing.TB, e *Engine) {
 	if used+len(e.joinFree) != e.cfg.JoinSubflows {
 		t.Fatalf("subflow slab: %d join slots used + %d free != %d", used, len(e.joinFree), e.cfg.JoinSubflows)
 	}
+	checkSackPool(t, e)
+}
+
+// checkSackPool checks the SACKed-range pool (I25): every table is either
+// free or held by exactly one live connection, a connection holds one iff
+// it remembers a range, and none is free twice.
+func checkSackPool(t testing.TB, e *Engine) {
+	t.Helper()
+	owner := make([]int, len(e.sackTabs))
+	for i := range e.conns {
+		c := &e.conns[i]
+		if (c.sackIdx != 0) != (c.nsacked != 0) {
+			t.Fatalf("sack pool: connection %d holds table %d with %d ranges", i, c.sackIdx, c.nsacked)
+		}
+		if x := c.sackIdx; x != 0 {
+			if c.state == connFree || x < 1 || int(x) >= len(e.sackTabs) || owner[x] != 0 {
+				t.Fatalf("sack pool: connection %d (state %d) names table %d (owner %d)", i, c.state, x, owner[x]-1)
+			}
+			owner[x] = i + 1
+		}
+	}
+	for _, x := range e.sackFree {
+		if x < 1 || int(x) >= len(e.sackTabs) || owner[x] != 0 {
+			t.Fatalf("sack pool: free table %d is invalid, held or free twice", x)
+		}
+		owner[x] = -1
+	}
+	for x := 1; x < len(owner); x++ {
+		if owner[x] == 0 {
+			t.Fatalf("sack pool: table %d is neither held nor free (leaked)", x)
+		}
+	}
 }

@@ -1,6 +1,10 @@
 package translate
 
-import "github.com/flexcp/flexcp/translate/header"
+import (
+	"math"
+
+	"github.com/flexcp/flexcp/translate/header"
+)
 
 // C->S data S has selectively acknowledged (I25). DESIGN 3.4 lets P
 // acknowledge subflow byte x only once S has cumulatively acknowledged
@@ -28,12 +32,48 @@ import "github.com/flexcp/flexcp/translate/header"
 // crawled one range per retransmission timeout (TestE2EPathDown).
 const maxSacked = 16
 
+// sackTable is one connection's SACKed set (I25), taken from the
+// engine's pool (Config.SackTables) when S first reports a block worth
+// remembering and returned when the set empties or the connection is
+// released, so an idle connection holds only its index (conn.sackIdx).
+// The ranges are offsets from base, S's cumulative ack when the set was
+// last trimmed: they lie above it, within what the client sent.
+type sackTable struct {
+	base header.DSN64
+	r    [maxSacked][2]uint32
+}
+
+// takeSackTable gives c a table from the pool with base S's cumulative
+// ack; it reports false, counted, when the pool is empty: c then keeps
+// the DESIGN 3.4 rule (subflow acks only for what S acknowledged
+// cumulatively), which is safe.
+func (e *Engine) takeSackTable(c *conn) bool {
+	n := len(e.sackFree)
+	if n == 0 {
+		e.cnt.SackTableMisses++
+		return false
+	}
+	c.sackIdx = e.sackFree[n-1]
+	e.sackFree = e.sackFree[:n-1]
+	e.sackTabs[c.sackIdx].base = c.sAck
+	return true
+}
+
+// putSackTable returns c's table, if it holds one, to the pool.
+func (e *Engine) putSackTable(c *conn) {
+	if c.sackIdx != 0 {
+		e.sackFree = append(e.sackFree, c.sackIdx)
+		c.sackIdx = 0
+	}
+	c.nsacked = 0
+}
+
 // sackedNote records the SACK blocks of S's segment being translated (TCP
 // space of C->S data) as data-level ranges above S's cumulative ack, and
 // forgets what the cumulative ack now covers.
 func (e *Engine) sackedNote(c *conn) {
 	if c.nsacked > 0 {
-		c.sackedTrim()
+		e.sackedTrim(c)
 	}
 	o := &e.pk.opts
 	for i := 0; i < int(o.NSACK); i++ {
@@ -46,39 +86,49 @@ func (e *Engine) sackedNote(c *conn) {
 		if l.LessThan(c.sAck) {
 			l = c.sAck
 		}
-		c.sackedAdd(l, r)
+		base := c.sAck
+		if c.sackIdx != 0 {
+			base = e.sackTabs[c.sackIdx].base
+		}
+		if uint64(r-base) > math.MaxUint32 {
+			continue // beyond the offsets' reach (4 GiB in flight): ignored
+		}
+		if c.sackIdx == 0 && !e.takeSackTable(c) {
+			return
+		}
+		e.sackTabs[c.sackIdx].add(c, uint32(l-base), uint32(r-base))
 	}
 }
 
-// sackedAdd merges the data range [lo, hi) into the SACKed set. When the
-// set is full the highest range gives way to a lower one.
-func (c *conn) sackedAdd(lo, hi header.DSN64) {
+// add merges the range [lo, hi) (offsets from t.base) into c's SACKed
+// set. When the set is full the highest range gives way to a lower one.
+func (t *sackTable) add(c *conn, lo, hi uint32) {
 	for i := 0; i < int(c.nsacked); i++ {
-		r := &c.sacked[i]
-		if lo.LessThanEq(r[1]) && r[0].LessThanEq(hi) {
-			if lo.LessThan(r[0]) {
+		r := &t.r[i]
+		if lo <= r[1] && r[0] <= hi {
+			if lo < r[0] {
 				r[0] = lo
 			}
-			if r[1].LessThan(hi) {
+			if r[1] < hi {
 				r[1] = hi
 			}
 			// Fold in the ranges the grown one now reaches.
 			for k := 0; k < int(c.nsacked); k++ {
-				b := c.sacked[k]
-				if k == i || !(b[0].LessThanEq(r[1]) && r[0].LessThanEq(b[1])) {
+				b := t.r[k]
+				if k == i || !(b[0] <= r[1] && r[0] <= b[1]) {
 					continue
 				}
-				if b[0].LessThan(r[0]) {
+				if b[0] < r[0] {
 					r[0] = b[0]
 				}
-				if r[1].LessThan(b[1]) {
+				if r[1] < b[1] {
 					r[1] = b[1]
 				}
 				c.nsacked--
 				last := int(c.nsacked)
-				c.sacked[k] = c.sacked[last]
+				t.r[k] = t.r[last]
 				if i == last {
-					i, r = k, &c.sacked[k]
+					i, r = k, &t.r[k]
 				}
 				k = -1 // start over: the range grew again
 			}
@@ -86,44 +136,55 @@ func (c *conn) sackedAdd(lo, hi header.DSN64) {
 		}
 	}
 	if int(c.nsacked) < maxSacked {
-		c.sacked[c.nsacked] = [2]header.DSN64{lo, hi}
+		t.r[c.nsacked] = [2]uint32{lo, hi}
 		c.nsacked++
 		return
 	}
 	top := 0
 	for i := 1; i < int(c.nsacked); i++ {
-		if c.sacked[top][0].LessThan(c.sacked[i][0]) {
+		if t.r[top][0] < t.r[i][0] {
 			top = i
 		}
 	}
-	if lo.LessThan(c.sacked[top][0]) {
-		c.sacked[top] = [2]header.DSN64{lo, hi}
+	if lo < t.r[top][0] {
+		t.r[top] = [2]uint32{lo, hi}
 	}
 }
 
-// sackedTrim drops what S's cumulative ack now covers.
-func (c *conn) sackedTrim() {
+// sackedTrim drops what S's cumulative ack now covers, moves the table's
+// base up to it, and returns the table once the set is empty.
+func (e *Engine) sackedTrim(c *conn) {
+	t := &e.sackTabs[c.sackIdx]
 	w := 0
 	for i := 0; i < int(c.nsacked); i++ {
-		r := c.sacked[i]
-		if r[1].LessThanEq(c.sAck) {
+		lo, hi := t.base+header.DSN64(t.r[i][0]), t.base+header.DSN64(t.r[i][1])
+		if hi.LessThanEq(c.sAck) {
 			continue
 		}
-		if r[0].LessThan(c.sAck) {
-			r[0] = c.sAck
+		if lo.LessThan(c.sAck) {
+			lo = c.sAck
 		}
-		c.sacked[w] = r
+		t.r[w] = [2]uint32{uint32(lo - c.sAck), uint32(hi - c.sAck)}
 		w++
 	}
+	t.base = c.sAck
 	c.nsacked = uint8(w)
+	if w == 0 {
+		e.putSackTable(c)
+	}
 }
 
 // sackedEnd returns the end of the SACKed range holding data byte d, or
 // d itself if S has not SACKed it.
-func (c *conn) sackedEnd(d header.DSN64) header.DSN64 {
+func (e *Engine) sackedEnd(c *conn, d header.DSN64) header.DSN64 {
+	if c.sackIdx == 0 {
+		return d
+	}
+	t := &e.sackTabs[c.sackIdx]
 	for i := 0; i < int(c.nsacked); i++ {
-		if r := c.sacked[i]; r[0].LessThanEq(d) && d.LessThan(r[1]) {
-			return r[1]
+		lo, hi := t.base+header.DSN64(t.r[i][0]), t.base+header.DSN64(t.r[i][1])
+		if lo.LessThanEq(d) && d.LessThan(hi) {
+			return hi
 		}
 	}
 	return d
@@ -147,7 +208,7 @@ func (e *Engine) sackedSSN(c *conn, j int, a, limit uint32) uint32 {
 		if end.LessThan(c.sAck) {
 			end = c.sAck
 		}
-		n := uint32(min(uint64(c.sackedEnd(end)-dsn), uint64(covered)))
+		n := uint32(min(uint64(e.sackedEnd(c, end)-dsn), uint64(covered)))
 		a += n
 		if n < covered {
 			break

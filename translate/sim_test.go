@@ -356,8 +356,28 @@ func (s *simServer) recv(b []byte) {
 		}
 	}
 	if len(pay) > 0 || f&header.TCPFlagFin != 0 {
-		s.pkt(s.isn+1+uint32(s.nxt), s.ackNo(), header.TCPFlagAck, nil, nil)
+		s.pkt(s.isn+1+uint32(s.nxt), s.ackNo(), header.TCPFlagAck, s.sackOf(b), nil)
 	}
+}
+
+// sackOf returns a SACK option whose one block is the received range
+// holding segment b's payload, if that lies above the cumulative ack
+// (RFC 2018: the most recent block first), so the engine's SACKed-range
+// pool (I25) is exercised under loss and reordering.
+func (s *simServer) sackOf(b []byte) []byte {
+	tcp, _, _ := s.m.parse(b)
+	off := int(uint32(tcp.Seq()) - s.peerISN - 1)
+	if len(tcp.Payload()) == 0 || off <= s.rcvNxt {
+		return nil
+	}
+	lo, hi := off, off
+	for lo > s.rcvNxt && s.have[lo-1] {
+		lo--
+	}
+	for hi < len(s.have) && s.have[hi] {
+		hi++
+	}
+	return sackOpt([2]uint32{s.peerISN + 1 + uint32(lo), s.peerISN + 1 + uint32(hi)})
 }
 
 // sendSegN sends up to n bytes from off. Retransmissions use larger

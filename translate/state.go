@@ -130,8 +130,9 @@ type conn struct {
 	closedAt int64
 
 	// C->S data S has SACKed above sAck, which the subflow acks may
-	// cover (I25, sacked.go).
-	sacked  [maxSacked][2]header.DSN64
+	// cover (I25, sacked.go): nsacked ranges in the pooled table
+	// sackIdx (0 = none).
+	sackIdx int32
 	nsacked uint8
 
 	// S resent DATA_ACK's bytes once although the client holds them on
