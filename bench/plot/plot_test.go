@@ -45,7 +45,7 @@ func fixture(t *testing.T) string {
 					"config": map[string]any{"sizes": []int{size}, "workers": w},
 					"dataplane": map[string]any{"workers": w, "affinity": aff, "mpps": 1.5 * float64(w),
 						"cpu_mpps_per_worker": 1.8, "payload_gbps": float64(size) * 8 * 1.5 * float64(w) / 1e3,
-						"cpu_ns_per_pkt": map[bool]float64{true: 555, false: 600}[aff],
+						"cpu_ns_per_pkt":    map[bool]float64{true: 555, false: 600}[aff],
 						"dataplane_summary": "flexcp: stopped: 2 workers, rx 1000 pkts 1 bytes, handoffs " + map[bool]string{true: "0", false: "300"}[aff] + " (ring full 0)"},
 				})
 			}
