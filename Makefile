@@ -59,9 +59,10 @@ demo: deps build
 BENCH_SECS ?= 5
 PKTGEN_FLOW := --connections 1000 --subflows 2 --direction both
 # Two workers on two CPUs share one with the generator: handed-off packets
-# can take longer than the default 100us quiet time to come out (20ms
-# was not always enough at 1460 bytes under load).
-PKTGEN_W2 := --round-quiet 100ms
+# can take longer than the default 100us quiet time to come out (100ms
+# made the setup phase miss its 5 s at 64 bytes under load; 20ms was not
+# always enough at 1460 bytes: see results/README.md).
+PKTGEN_W2 := --round-quiet 20ms
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./translate/... ./dtree/... ./steering/... ./dataplane/...
 	@mkdir -p results
