@@ -35,9 +35,12 @@ type DataplaneOptions struct {
 	// owner is what flexcp's own steering rules (package steering, the
 	// dataplane's configuration) say for the connection's first SYN -
 	// the symmetric-RSS queue of its subflow-0 4-tuple - and every later
-	// packet of the connection, join subflows included, follows it; without it a packet's queue is a
-	// symmetric hash of its own 4-tuple, as plain RSS would pick, so join
-	// subflows land on other workers than their connection's owner.
+	// packet of the connection, join subflows included, follows it; without it a packet's queue is
+	// the RETA entry of the symmetric Toeplitz hash of its own 4-tuple
+	// with the dataplane's RSS key and table, as a NIC with symmetric RSS
+	// and no flow rules would pick: subflow 0 lands on its owner, the
+	// server-side connection and join subflows on any worker, and the
+	// dataplane hands those to the owner.
 	Affinity bool
 	// WorkerCPUs are the workers' CPUs (nil: 1..W modulo the CPUs, or
 	// 0..W-1 when there are not more CPUs than workers).
@@ -255,6 +258,10 @@ type gen struct {
 	// (-1 until its client SYN went out).
 	cls   *steering.Classifier
 	owner []int16
+	// Without affinity and several workers: the symmetric RSS hash and
+	// redirection table of the dataplane's rules (plain RSS).
+	rss  *steering.Table
+	reta *steering.RETA
 
 	// Counters of the current phase.
 	in, outN, frameBytes uint64
@@ -298,6 +305,18 @@ func (g *gen) affinityQueue(ip []byte, side translate.Side, port int) int {
 	return int(g.owner[ci])
 }
 
+// rssQueue returns the queue plain symmetric RSS picks for an IPv4 TCP
+// packet (the model sends no other): the RETA entry of the Toeplitz hash
+// of its 4-tuple.
+func (g *gen) rssQueue(ip []byte) int {
+	hl := int(ip[0]&15) * 4
+	if len(ip) < 20 || len(ip) < hl+4 {
+		return 0
+	}
+	h := g.rss.HashV4([4]byte(ip[12:16]), [4]byte(ip[16:20]), binary.BigEndian.Uint16(ip[hl:]), binary.BigEndian.Uint16(ip[hl+2:]))
+	return g.reta.QueueOf(h)
+}
+
 // stage copies what the model wants to send into mbufs on the staging
 // lists of their port and queue.
 func (g *gen) stage() error {
@@ -320,7 +339,7 @@ func (g *gen) stage() error {
 					if g.o.Affinity {
 						q = g.affinityQueue(ip, side, port)
 					} else {
-						q = int(symHash(ip) % uint32(g.o.Workers))
+						q = g.rssQueue(ip)
 					}
 				}
 				if len(g.stash) == 0 {
@@ -607,6 +626,17 @@ func RunDataplane(o DataplaneOptions) (*Report, error) {
 		for i := range g.owner {
 			g.owner[i] = -1
 		}
+	} else if o.Workers > 1 {
+		// Plain symmetric RSS with the dataplane's key and table, no
+		// flow rules.
+		rs, err := steering.NewRuleset(steering.Config{Workers: o.Workers, SymmetricRSS: true})
+		if err != nil {
+			return nil, err
+		}
+		if g.reta, err = steering.NewRETA(steering.DefaultRETASize, o.Workers); err != nil {
+			return nil, err
+		}
+		g.rss = steering.NewTable(rs.RSSKey())
 	}
 	names := make([]string, nPorts)
 	for p := 0; p < nPorts; p++ {

@@ -35,8 +35,9 @@
 // dataplane's Mpps and Gbit/s while it had frames queued, the workers' CPU
 // time per packet (getrusage), and the closed-loop rate. The generator
 // steers packets to queues either by connection (affinity, as per-
-// connection NIC rules would) or by a symmetric hash of each packet's own
-// 4-tuple (plain RSS; needs the dataplane's cross-worker handoff).
+// connection NIC rules would) or by the symmetric Toeplitz RSS hash of
+// each packet's own 4-tuple (plain RSS with the dataplane's key and
+// table; the dataplane hands what lands elsewhere to the owner).
 //
 // What it gives up: the engine mode has no NIC, no mbufs and no cgo; the
 // numbers are the translator's alone. The dataplane mode has rings, not a

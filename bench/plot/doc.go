@@ -12,6 +12,14 @@
 // written to plots.csv beside the PNGs, with the report it came from and
 // its commit.
 //
+// Projection (project.go): from a dataplane run pair of one payload size
+// (same worker count, with and without affinity) and the 1-worker run,
+// the per-packet worker cost, the extra cost of a handed-off packet and
+// the share of packets plain RSS can misplace, projected linearly to 1..24
+// workers with and without affinity (projection.json, projection.md,
+// projection.png). It is a model: linear per-core scaling, no memory,
+// NIC or generator limit, and every output says so.
+//
 // What it gives up: it draws what the files hold, one point per report;
 // repeated runs of one configuration are not aggregated (they show as
 // separate points, or for the bars the largest value).

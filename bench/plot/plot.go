@@ -54,6 +54,8 @@ type report struct {
 		CPUMppsPerWorker float64 `json:"cpu_mpps_per_worker"`
 		PayloadGbps      float64 `json:"payload_gbps"`
 		FrameGbps        float64 `json:"frame_gbps"`
+		CPUNsPerPkt      float64 `json:"cpu_ns_per_pkt"`
+		Summary          string  `json:"dataplane_summary"`
 	} `json:"dataplane"`
 }
 
@@ -79,6 +81,12 @@ type Run struct {
 	// SetupPerCoreCPU and SetupPerCoreEngineCPU: the same from the worker
 	// threads' CPU time (0 in reports that predate it).
 	SetupPerCoreCPU, SetupPerCoreEngineCPU float64
+	// CPUNsPerPkt: dataplane mode, the workers' CPU ns per packet.
+	CPUNsPerPkt float64
+	// RxPackets and Handoffs: dataplane mode, from the dataplane's
+	// shutdown line (whole run): packets received from the ports and
+	// packets handed to another worker.
+	RxPackets, Handoffs uint64
 	// Machine and Commit describe where the run came from.
 	Machine, Commit string
 }
@@ -180,6 +188,12 @@ func loadReport(path string) (Run, error) {
 		run.Workers, run.Affinity = dp.Workers, dp.Affinity
 		run.Mpps, run.PayloadGbps = dp.Mpps, dp.PayloadGbps
 		run.CPUMpps = dp.CPUMppsPerWorker * float64(dp.Workers)
+		run.CPUNsPerPkt = dp.CPUNsPerPkt
+		if dp.Summary != "" {
+			if run.RxPackets, run.Handoffs, err = parseSummary(dp.Summary); err != nil {
+				return Run{}, fmt.Errorf("plot: %s: %w", path, err)
+			}
+		}
 	default:
 		return Run{}, fmt.Errorf("plot: %s: unknown mode %q", path, r.Mode)
 	}
@@ -297,12 +311,27 @@ func Draw(d *Data, dir string) (written, notes []string, err error) {
 		name string
 		draw func(*Data) (*plot.Plot, string, error)
 	}
+	projections, pnotes := Projections(d, ProjectMaxWorkers)
+	notes = append(notes, pnotes...)
+	if len(projections) > 0 {
+		for _, f := range []struct {
+			name  string
+			write func(io.Writer, []*Projection) error
+		}{{"projection.json", WriteProjectionJSON}, {"projection.md", WriteProjectionMarkdown}} {
+			path := filepath.Join(dir, f.name)
+			if err := writeFile(path, func(w io.Writer) error { return f.write(w, projections) }); err != nil {
+				return written, notes, err
+			}
+			written = append(written, path)
+		}
+	}
 	for _, j := range []job{
 		{"dataplane_mpps.png", func(d *Data) (*plot.Plot, string, error) { return workersPlot(d, false) }},
 		{"dataplane_gbps.png", func(d *Data) (*plot.Plot, string, error) { return workersPlot(d, true) }},
 		{"affinity.png", affinityPlot},
 		{"setup_rate.png", setupPlot},
 		{"compare.png", comparePlot},
+		{"projection.png", func(d *Data) (*plot.Plot, string, error) { return projectionPlot(projections, d) }},
 	} {
 		p, note, err := j.draw(d)
 		if err != nil {
@@ -319,10 +348,23 @@ func Draw(d *Data, dir string) (written, notes []string, err error) {
 		written = append(written, path)
 	}
 	path := filepath.Join(dir, "plots.csv")
-	if err := writeCSV(d, path); err != nil {
+	if err := writeCSV(d, projections, path); err != nil {
 		return written, notes, err
 	}
 	return append(written, path), notes, nil
+}
+
+// writeFile creates path and writes it with write.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("plot: %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // series groups dataplane runs by payload size and steering.
@@ -556,8 +598,9 @@ func (intTicks) Ticks(min, max float64) []plot.Tick {
 	return t
 }
 
-// writeCSV writes one row per value drawn.
-func writeCSV(d *Data, path string) error {
+// writeCSV writes one row per value drawn (projected values with mode
+// "projection").
+func writeCSV(d *Data, ps []*Projection, path string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
@@ -586,6 +629,14 @@ func writeCSV(d *Data, path string) error {
 		w.Write([]string{d.CompareSource, "compare", c.Name, "", "", c.Direction + "_gbps", ff(c.Gbps), ""})
 		if c.CPU != nil {
 			w.Write([]string{d.CompareSource, "compare", c.Name, "", "", c.Direction + "_cpu", ff(*c.CPU), ""})
+		}
+	}
+	for _, p := range ps {
+		src := p.AffinityFile + " + " + p.NoAffinityFile
+		for _, pt := range p.Points {
+			n := strconv.Itoa(pt.Workers)
+			w.Write([]string{src, "projection", p.Size, n, "true", "projected_mpps", ff(pt.AffinityMpps), strings.Join(p.Commits, " ")})
+			w.Write([]string{src, "projection", p.Size, n, "false", "projected_mpps", ff(pt.NoAffinityMpps), strings.Join(p.Commits, " ")})
 		}
 	}
 	w.Flush()

@@ -44,7 +44,9 @@ func fixture(t *testing.T) string {
 					"mode": "dataplane", "machine": machine,
 					"config": map[string]any{"sizes": []int{size}, "workers": w},
 					"dataplane": map[string]any{"workers": w, "affinity": aff, "mpps": 1.5 * float64(w),
-						"cpu_mpps_per_worker": 1.8, "payload_gbps": float64(size) * 8 * 1.5 * float64(w) / 1e3},
+						"cpu_mpps_per_worker": 1.8, "payload_gbps": float64(size) * 8 * 1.5 * float64(w) / 1e3,
+						"cpu_ns_per_pkt":    map[bool]float64{true: 555, false: 600}[aff],
+						"dataplane_summary": "flexcp: stopped: 2 workers, rx 1000 pkts 1 bytes, handoffs " + map[bool]string{true: "0", false: "300"}[aff] + " (ring full 0)"},
 				})
 			}
 		}
@@ -74,7 +76,7 @@ func TestDrawFromDataFiles(t *testing.T) {
 	if len(notes) != 0 {
 		t.Errorf("plots left out: %v", notes)
 	}
-	want := []string{"dataplane_mpps.png", "dataplane_gbps.png", "affinity.png", "setup_rate.png", "compare.png", "plots.csv"}
+	want := []string{"projection.json", "projection.md", "dataplane_mpps.png", "dataplane_gbps.png", "affinity.png", "setup_rate.png", "compare.png", "projection.png", "plots.csv"}
 	if len(written) != len(want) {
 		t.Fatalf("wrote %v, want %v", written, want)
 	}
@@ -130,8 +132,8 @@ func TestDrawLeavesOutWhatHasNoData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(written) != 3 || len(notes) != 3 {
-		t.Fatalf("written %v, notes %v; want the two dataplane plots and plots.csv, three notes", written, notes)
+	if len(written) != 3 || len(notes) != 5 {
+		t.Fatalf("written %v, notes %v; want the two dataplane plots and plots.csv, five notes (affinity, setup, compare, projection data and plot)", written, notes)
 	}
 	if !strings.Contains(strings.Join(notes, "\n"), "affinity.png: needs dataplane reports with several workers") {
 		t.Errorf("notes %q do not say why the affinity plot is missing", notes)
