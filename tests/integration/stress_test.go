@@ -2,55 +2,15 @@
 
 package integration
 
-// Stress cases: many concurrent connections, and a path cut in the middle
-// of a transfer. Each arms stallWatch, so a transfer that stops making
-// progress leaves its evidence (sockets, counters, a capture) behind.
+// Stress cases: a path cut in the middle of a transfer (and, under the
+// stress tag, many concurrent connections: concurrent_stress_test.go).
+// Each arms stallWatch, so a transfer that stops making progress leaves
+// its evidence (sockets, counters, a capture) behind.
 
 import (
-	"net"
-	"sync"
 	"testing"
 	"time"
 )
-
-// TestE2EConcurrent: 64 concurrent connections, 16 MB each way.
-func TestE2EConcurrent(t *testing.T) {
-	e := newE2E(t, "198.18.3.2:5001")
-	ctx := withTimeout(t, 5*time.Minute)
-	const n, size = 64, 16 << 20
-	type pair struct{ c, s net.Conn }
-	pairs := make([]pair, n)
-	for i := range pairs {
-		c, s := e.connect(ctx, true)
-		pairs[i] = pair{c, s}
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	snap := snapCounters(t, e.p)
-	defer stallWatch(t, e.p, snap, "5001", 100*time.Second)()
-	start := time.Now()
-	for i := range pairs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			_, _, errs[i] = exchange(pairs[i].c, pairs[i].s, uint64(100+i), size, size)
-			pairs[i].c.Close()
-			pairs[i].s.Close()
-		}(i)
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("connection %d: %v", i, err)
-		}
-	}
-	t.Logf("%d connections x %d MB each way in %.1fs", n, size>>20, time.Since(start).Seconds())
-	logDelta(t, e.p, snap)
-	checkKernelDropsCounted(t, e.p, snap)
-	waitMetric(t, e.p, "flexcp_connections_opened_total", n)
-	e.checkTwoSubflows(1 << 20)
-	e.waitIdle()
-}
 
 // TestE2EPathDown: path 2 stops carrying packets in the middle of a
 // download; the transfer completes over path 1, byte-exact. The upload
