@@ -305,10 +305,19 @@ func TestE2ERateLimited(t *testing.T) {
 func TestE2ECloses(t *testing.T) {
 	e := newE2E(t, "198.18.3.2:5001")
 	ctx := withTimeout(t, 3*time.Minute)
+	e.closeFourWays(ctx, 61)
+}
 
+// closeFourWays runs the four closes on connections of e - client first,
+// server first, server reset, client abort - and waits after each until
+// flexcp has released the connection. seed names the first exchange's
+// stream.
+func (e *e2e) closeFourWays(ctx context.Context, seed uint64) {
+	t := e.t
+	t.Helper()
 	// Client first: the client sends, closes; then the server.
 	c, s := e.connect(ctx, true)
-	if _, _, err := exchange(c, s, 61, 4<<20, 1<<20); err != nil {
+	if _, _, err := exchange(c, s, seed, 4<<20, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
@@ -318,25 +327,21 @@ func TestE2ECloses(t *testing.T) {
 	// Server first.
 	c, s = e.connect(ctx, true)
 	s.(*net.TCPConn).CloseWrite()
-	buf := make([]byte, 1)
-	if n, err := c.Read(buf); n != 0 || err == nil {
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
 		t.Errorf("client read after server FIN: %d, %v; want EOF", n, err)
 	}
 	s.Close()
 	c.Close()
 	e.waitIdle()
 
-	// Server resets (SO_LINGER 0 sends RST).
+	// Server resets (SO_LINGER 0 sends RST); drain until it arrives.
 	c, s = e.connect(ctx, true)
-	go func() { newStreamWrite(c, 1<<20) }()
+	go newStreamWrite(c, 1<<20)
 	time.Sleep(200 * time.Millisecond)
 	s.(*net.TCPConn).SetLinger(0)
 	s.Close()
-	if _, err := c.Read(make([]byte, 64<<10)); err == nil {
-		// Drain until the reset arrives.
-		for err == nil {
-			_, err = c.Read(make([]byte, 64<<10))
-		}
+	for err := error(nil); err == nil; {
+		_, err = c.Read(make([]byte, 64<<10))
 	}
 	c.Close()
 	e.waitIdle()
@@ -344,7 +349,7 @@ func TestE2ECloses(t *testing.T) {
 	// Client aborts (SO_LINGER 0: MP_FASTCLOSE / RST from the kernel, as
 	// when the process is killed).
 	c, s = e.connect(ctx, true)
-	go func() { newStreamWrite(s, 4<<20) }()
+	go newStreamWrite(s, 4<<20)
 	time.Sleep(200 * time.Millisecond)
 	c.(*net.TCPConn).SetLinger(0)
 	c.Close()
@@ -356,6 +361,42 @@ func TestE2ECloses(t *testing.T) {
 	}
 	s.Close()
 	e.waitIdle()
+}
+
+// exchangeConcurrent opens n connections through e, then exchanges size
+// bytes each way on all of them at once (stream seeds seed, seed+1, ...),
+// failing the test for each connection whose transfer failed. It returns
+// the transfer's duration.
+func (e *e2e) exchangeConcurrent(ctx context.Context, n int, size int64, seed uint64) time.Duration {
+	t := e.t
+	t.Helper()
+	type pair struct{ c, s net.Conn }
+	pairs := make([]pair, n)
+	for i := range pairs {
+		c, s := e.connect(ctx, true)
+		pairs[i] = pair{c, s}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	start := time.Now()
+	for i := range pairs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, _, errs[i] = exchange(pairs[i].c, pairs[i].s, seed+uint64(i), size, size)
+			pairs[i].c.Close()
+			pairs[i].s.Close()
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("connection %d: %v", i, err)
+		}
+	}
+	el := time.Since(start)
+	t.Logf("%d connections x %d MB each way in %.1fs", n, size>>20, el.Seconds())
+	return el
 }
 
 // newStreamWrite writes n bytes of a stream to c, ignoring errors.

@@ -12,9 +12,7 @@ package integration
 // the four closes, tables empty after linger).
 
 import (
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -113,32 +111,8 @@ func TestMulticoreConcurrent(t *testing.T) {
 	e := newE2E2(t, "198.18.3.2:5001")
 	ctx := withTimeout(t, 5*time.Minute)
 	const n, size = 32, 4 << 20
-	type pair struct{ c, s net.Conn }
-	pairs := make([]pair, n)
-	for i := range pairs {
-		c, s := e.connect(ctx, true)
-		pairs[i] = pair{c, s}
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, n)
 	snap := snapCounters(t, e.p)
-	start := time.Now()
-	for i := range pairs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			_, _, errs[i] = exchange(pairs[i].c, pairs[i].s, uint64(200+i), size, size)
-			pairs[i].c.Close()
-			pairs[i].s.Close()
-		}(i)
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("connection %d: %v", i, err)
-		}
-	}
-	t.Logf("%d connections x %d MB each way in %.1fs", n, size>>20, time.Since(start).Seconds())
+	e.exchangeConcurrent(ctx, n, size, 200)
 	logDelta(t, e.p, snap)
 	waitMetric(t, e.p, "flexcp_connections_opened_total", n)
 	m := e.p.mustScrape(t)
@@ -161,47 +135,6 @@ func TestMulticoreConcurrent(t *testing.T) {
 func TestMulticoreCloses(t *testing.T) {
 	e := newE2E2(t, "198.18.3.2:5001")
 	ctx := withTimeout(t, 3*time.Minute)
-
-	c, s := e.connect(ctx, true)
-	if _, _, err := exchange(c, s, 71, 4<<20, 1<<20); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
-	s.Close()
-	e.waitIdle()
-
-	c, s = e.connect(ctx, true)
-	s.(*net.TCPConn).CloseWrite()
-	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
-		t.Errorf("client read after server FIN: %d, %v; want EOF", n, err)
-	}
-	s.Close()
-	c.Close()
-	e.waitIdle()
-
-	c, s = e.connect(ctx, true)
-	go newStreamWrite(c, 1<<20)
-	time.Sleep(200 * time.Millisecond)
-	s.(*net.TCPConn).SetLinger(0)
-	s.Close()
-	for err := error(nil); err == nil; {
-		_, err = c.Read(make([]byte, 64<<10))
-	}
-	c.Close()
-	e.waitIdle()
-
-	c, s = e.connect(ctx, true)
-	go newStreamWrite(s, 4<<20)
-	time.Sleep(200 * time.Millisecond)
-	c.(*net.TCPConn).SetLinger(0)
-	c.Close()
-	s.SetDeadline(time.Now().Add(10 * time.Second))
-	for {
-		if _, err := s.Read(make([]byte, 64<<10)); err != nil {
-			break
-		}
-	}
-	s.Close()
-	e.waitIdle()
+	e.closeFourWays(ctx, 71)
 	e.checkHandoffs(1)
 }
