@@ -597,7 +597,9 @@ func TestPathDynamic(t *testing.T) {
 		fmt.Fprintf(&line, " %.2fs:%.0f/%.0f", ts[i], r1[i], r2[i])
 	}
 	t.Logf("Mbit/s p1/p2 every %v:%s", step, line.String())
-	a1, a2 := between(0, joinAt)
+	// Phase 1 ends at the last sample before the join: the sample at
+	// joinAt is scraped after the endpoint was added in the same step.
+	a1, a2 := between(0, joinAt-step)
 	b1, b2 := between(joinAt+time.Second, delayAt)
 	c1, c2 := between(delayAt+2*time.Second, 3*phase)
 	t.Logf("phase 1 (path 1 only): p1 %.1f MB, p2 %.1f MB; phase 2 (both): p1 %.1f MB, p2 %.1f MB; phase 3 (path 2 +200 ms, last 3 s): p1 %.1f MB, p2 %.1f MB; joins %v",
