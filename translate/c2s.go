@@ -258,8 +258,12 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 		}
 		e.ow.sack(e.blocks[:e.heldBlocks(c, n)]) // I24
 	}
-	h := hdrOut{src: &s0.caddr, dst: &s0.raddr, sport: s0.cport, dport: s0.rport, seq: seq, ack: ack,
-		flags: flags, win: uint16(win), opts: e.ow.pad()}
+	// Field by field: a composite literal into the address-taken h is
+	// built in a temporary and copied with wide loads that stall on its
+	// narrow stores (store forwarding), a few ns per packet.
+	var h hdrOut
+	h.src, h.dst, h.sport, h.dport, h.seq, h.ack = &s0.caddr, &s0.raddr, s0.cport, s0.rport, seq, ack
+	h.flags, h.win, h.opts = flags, uint16(win), e.ow.pad()
 	if !e.rewrite(p, pk.v6, &h, pk.payOff, pk.payLen, pk.paySum) {
 		return e.drop(DropNoHeadroom)
 	}

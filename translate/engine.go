@@ -638,7 +638,17 @@ func (e *Engine) rewrite(p *Packet, v6 bool, h *hdrOut, payOff, payLen int, payS
 		return false
 	}
 	if off != p.Off {
-		copy(p.Buf[off:off+ipHL], p.Buf[p.Off:p.Off+ipHL])
+		if v6 {
+			copy(p.Buf[off:off+ipHL], p.Buf[p.Off:p.Off+ipHL])
+		} else {
+			// 20 bytes through registers (all loaded before any store,
+			// so the regions may overlap): cheaper than a memmove call.
+			src, dst := p.Buf[p.Off:p.Off+header.IPv4MinimumSize], p.Buf[off:off+header.IPv4MinimumSize]
+			w0, w1, w2 := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:]), binary.LittleEndian.Uint32(src[16:])
+			binary.LittleEndian.PutUint64(dst, w0)
+			binary.LittleEndian.PutUint64(dst[8:], w1)
+			binary.LittleEndian.PutUint32(dst[16:], w2)
+		}
 	}
 	p.Off = off
 	p.Len = hl + payLen
@@ -699,7 +709,8 @@ func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh
 			ip.SetTotalLength(uint16(len(b)))
 			ip.SetSourceAddress([4]byte(h.src[:4]))
 			ip.SetDestinationAddress([4]byte(h.dst[:4]))
-			nw := ipv4VarSum(b[header.IPv4TotalLengthOffset:], b[header.IPv4SourceOffset:])
+			// The new fields' sum from the values written, not read back.
+			nw := header.Fold(uint64(len(b)) + uint64(binary.BigEndian.Uint32(h.src[:4])) + uint64(binary.BigEndian.Uint32(h.dst[:4])))
 			ip.SetChecksum(header.UpdateChecksumSum(ip.Checksum(), old, nw))
 		}
 		t = header.TCP(b[header.IPv4MinimumSize:])

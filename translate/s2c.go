@@ -122,18 +122,17 @@ func (e *Engine) schedInfo(now int64, ci int32, c *conn) []SubflowInfo {
 	n := int(c.nsub)
 	for k := 0; k < n; k++ {
 		s := e.sub(ci, k)
-		in := s.sndNxt - s.sndUna
-		e.info[k] = SubflowInfo{
-			Live:     s.state == subEstablished && !s.finRcvd && !e.isDead(now, s),
-			Backup:   s.backup,
-			SRTT:     s.srtt,
-			InFlight: in,
-			Window:   schedWindow(s),
-			Port:     s.port,
-			Rate:     s.rate,
-		}
-		if e.info[k].Live {
-			e.info[k].Stale = e.isStale(now, s)
+		in := &e.info[k] // field by field: a literal goes via a temporary (see c2s)
+		in.Live = s.state == subEstablished && !s.finRcvd && !e.isDead(now, s)
+		in.Backup = s.backup
+		in.SRTT = s.srtt
+		in.InFlight = s.sndNxt - s.sndUna
+		in.Window = schedWindow(s)
+		in.Port = s.port
+		in.Rate = s.rate
+		in.Stale = false
+		if in.Live {
+			in.Stale = e.isStale(now, s)
 		}
 	}
 	return e.info[:n]
@@ -306,7 +305,9 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 		if !s.rttOn {
 			s.rttOn, s.rttSSN, s.rttTime = true, ssn+pc.Len, now
 		}
-		*pc = dtree.Piece{DSN: pc.DSN, MapDSN: pc.DSN, Len: pc.Len, SSN: ssn, MapSSN: ssn, MapLen: pc.Len, Sub: uint8(j)}
+		// The piece becomes its own mapping (field by field: a literal
+		// through pc goes via a temporary, see c2s).
+		pc.MapDSN, pc.SSN, pc.MapSSN, pc.MapLen, pc.Sub = pc.DSN, ssn, ssn, pc.Len, uint8(j)
 		if end := d.Add(uint64(pc.Len)); c.s2cNxt.LessThan(end) {
 			c.s2cNxt = end
 		}
@@ -413,8 +414,9 @@ func (e *Engine) s2cSegment(q *Packet, ci int32, c *conn, pc *dtree.Piece, paylo
 		e.addServerSACK(c, j, s)
 	}
 	flags := pk.flags&^(header.TCPFlagFin|header.TCPFlagSyn|header.TCPFlagRst|header.TCPFlagUrg) | header.TCPFlagAck
-	h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport,
-		seq: s.isnP.Add(pc.SSN), ack: e.takeAck(c, j, s), flags: flags, win: pk.win, opts: e.ow.pad()}
+	var h hdrOut // field by field, as in c2s
+	h.src, h.dst, h.sport, h.dport = &s.raddr, &s.caddr, s.rport, s.cport
+	h.seq, h.ack, h.flags, h.win, h.opts = s.isnP.Add(pc.SSN), e.takeAck(c, j, s), flags, pk.win, e.ow.pad()
 	q.Side, q.Port = Access, s.port
 	if fresh {
 		e.build(q, c.v6, &h, payload)
@@ -523,8 +525,9 @@ func (e *Engine) s2cPureAck(now int64, p *Packet, ci int32, c *conn) Verdict {
 	}
 	flags := pk.flags&^(header.TCPFlagFin|header.TCPFlagSyn|header.TCPFlagRst|header.TCPFlagUrg|header.TCPFlagPsh) | header.TCPFlagAck
 	seq, flags := s.pureSeq(flags)
-	h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport,
-		seq: seq, ack: e.takeAck(c, j, s), flags: flags, win: pk.win, opts: e.ow.pad()}
+	var h hdrOut // field by field, as in c2s
+	h.src, h.dst, h.sport, h.dport = &s.raddr, &s.caddr, s.rport, s.cport
+	h.seq, h.ack, h.flags, h.win, h.opts = seq, e.takeAck(c, j, s), flags, pk.win, e.ow.pad()
 	if !e.rewrite(p, c.v6, &h, pk.payOff, 0, 0) {
 		return e.drop(DropNoHeadroom)
 	}
@@ -587,8 +590,9 @@ func (e *Engine) genAcks(now int64, ci int32, c *conn, except int) {
 		seq, flags := s.pureSeq(header.TCPFlagAck)
 		e.ow.n = 0
 		e.ow.dss(uint64(c.sAck), false, 0, 0, 0, false, false, 0)
-		h := hdrOut{src: &s.raddr, dst: &s.caddr, sport: s.rport, dport: s.cport,
-			seq: seq, ack: e.takeAck(c, k, s), flags: flags, win: c.winS, opts: e.ow.pad()}
+		var h hdrOut // field by field, as in c2s
+		h.src, h.dst, h.sport, h.dport = &s.raddr, &s.caddr, s.rport, s.cport
+		h.seq, h.ack, h.flags, h.win, h.opts = seq, e.takeAck(c, k, s), flags, c.winS, e.ow.pad()
 		q.Side, q.Port = Access, s.port
 		e.build(q, c.v6, &h, nil)
 		e.cnt.GeneratedAcks++
