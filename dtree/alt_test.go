@@ -82,7 +82,7 @@ func BenchmarkAltRingAppend(b *testing.B) {
 	s := newStore(b, 1, 1<<16)
 	m, _ := s.NewProxy()
 	t := s.tree(m.h, kindProxy)
-	r := &t.rings[dsnRing]
+	r := &t.dring
 	for i := 0; i < window; i++ {
 		s.sl.room(r)
 		s.sl.insertAt(r, r.len(), mkrec(dsn64(i*mss), seq32(i/2*mss), mss, uint8(i%2)))
@@ -150,7 +150,7 @@ func BenchmarkAltRingMiddle(b *testing.B) {
 	s := newStore(b, 1, 1<<16)
 	m := fillProxy(b, s, window)
 	t := s.tree(m.h, kindProxy)
-	r := &t.rings[dsnRing]
+	r := &t.dring
 	s.sl.room(r)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -22,7 +22,7 @@ func consistent(x *rec, ssn seq32, dsn dsn64) bool {
 // Inserted, Duplicate (nothing new), Conflict, Old, Full or Invalid.
 func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n uint32) Verdict {
 	t := s.tree(m.h, kindClient)
-	if sub >= MaxSubflows || n == 0 || n > MaxMappingLen {
+	if int(sub) >= len(t.rings) || n == 0 || n > MaxMappingLen {
 		return Invalid
 	}
 	lo, d := seq32(ssn), dsn64(dsn)
@@ -118,7 +118,7 @@ func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n u
 // ok is false if no mapping covers the first byte.
 func (s *Store) ClientLookup(m ClientMap, sub uint8, ssn uint32, n uint32) (dsn uint64, covered uint32, ok bool) {
 	t := s.tree(m.h, kindClient)
-	if sub >= MaxSubflows {
+	if int(sub) >= len(t.rings) {
 		return 0, 0, false
 	}
 	r := &t.rings[sub]
@@ -141,7 +141,7 @@ func (s *Store) ClientLookup(m ClientMap, sub uint8, ssn uint32, n uint32) (dsn 
 // firstUnacked returns the subflow sequence number of sub's first mapped
 // byte (in subflow order) whose DSN is not below dataAck, and the index of
 // the record holding it; found is false if every mapped byte is acked.
-func (s *Store) firstUnacked(t *tree, sub uint8, dataAck dsn64) (x seq32, i int, found bool) {
+func (s *Store) firstUnacked(t tview, sub uint8, dataAck dsn64) (x seq32, i int, found bool) {
 	r := &t.rings[sub]
 	for i = 0; i < r.len(); i++ {
 		p := s.sl.at(r, i)
@@ -165,7 +165,7 @@ func (s *Store) firstUnacked(t *tree, sub uint8, dataAck dsn64) (x seq32, i int,
 // Cost: the number of fully acknowledged mappings not yet trimmed, plus one.
 func (s *Store) ClientAcked(m ClientMap, sub uint8, dataAck uint64) (ssn uint32, ok bool) {
 	t := s.tree(m.h, kindClient)
-	if sub >= MaxSubflows {
+	if int(sub) >= len(t.rings) {
 		return 0, false
 	}
 	x, _, found := s.firstUnacked(t, sub, dsn64(dataAck))
@@ -188,7 +188,7 @@ func (s *Store) ClientAcked(m ClientMap, sub uint8, dataAck uint64) (ssn uint32,
 // moves back); later inserts below it are clipped or Old.
 func (s *Store) ClientTrim(m ClientMap, sub uint8, dataAck uint64, ssnAck uint32) {
 	t := s.tree(m.h, kindClient)
-	if sub >= MaxSubflows {
+	if int(sub) >= len(t.rings) {
 		return
 	}
 	cut := seq32(ssnAck)
@@ -220,7 +220,7 @@ func (s *Store) ClientTrim(m ClientMap, sub uint8, dataAck uint64, ssnAck uint32
 // floor, so the id can be reused by a new subflow.
 func (s *Store) ClientDrop(m ClientMap, sub uint8) {
 	t := s.tree(m.h, kindClient)
-	if sub >= MaxSubflows {
+	if int(sub) >= len(t.rings) {
 		return
 	}
 	s.sl.drop(&t.rings[sub])
@@ -232,7 +232,7 @@ func (s *Store) ClientDrop(m ClientMap, sub uint8) {
 func (s *Store) ClientLen(m ClientMap) int {
 	t := s.tree(m.h, kindClient)
 	n := 0
-	for i := 0; i < MaxSubflows; i++ {
+	for i := range t.rings {
 		n += t.rings[i].len()
 	}
 	return n

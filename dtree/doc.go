@@ -37,7 +37,8 @@
 // by the covering mapping that starts last.
 //
 // What it gives up:
-//   - At most MaxSubflows (8) subflow ids per tree, and MaxRingMappings
+//   - At most Config.Subflows (up to MaxSubflows, 8) subflow ids per
+//     tree, and MaxRingMappings
 //     (32768) mappings per subflow and per DSN index of one tree.
 //   - Sequence order is modular: the live mappings of one subflow must span
 //     less than 2^31 subflow bytes, those of one ProxyMap less than 2^63

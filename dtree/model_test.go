@@ -497,9 +497,9 @@ func drive(t testing.TB, data []byte) {
 // disjoint and maximal (no two records that one consistent run would
 // merge), and the same mapped bytes as the reference.
 func checkClient(t testing.TB, s *Store, m ClientMap, c *cModel) {
-	tr := &s.trees[m.h.idx]
+	tr := s.tree(m.h, kindClient)
 	total := 0
-	for sub := uint8(0); sub < MaxSubflows; sub++ {
+	for sub := uint8(0); int(sub) < len(tr.rings); sub++ {
 		r := &tr.rings[sub]
 		bytes := 0
 		for i := 0; i < r.len(); i++ {
@@ -531,7 +531,7 @@ func checkClient(t testing.TB, s *Store, m ClientMap, c *cModel) {
 // checkProxy checks a ProxyMap's structure against the reference: the DSN
 // index and every subflow index hold the same mappings in the same order.
 func checkProxy(t testing.TB, s *Store, m ProxyMap, p *pModel) {
-	tr := &s.trees[m.h.idx]
+	tr := s.tree(m.h, kindProxy)
 	ringIs := func(r *ring, want []pMap, name string) {
 		if r.len() != len(want) {
 			t.Fatalf("%s: %d records, reference %d", name, r.len(), len(want))
@@ -542,7 +542,7 @@ func checkProxy(t testing.TB, s *Store, m ProxyMap, p *pModel) {
 			}
 		}
 	}
-	ringIs(&tr.rings[dsnRing], p.byDSN, "DSN index")
+	ringIs(&tr.dring, p.byDSN, "DSN index")
 	for sub := range p.bySub {
 		ringIs(&tr.rings[sub], p.bySub[sub], "subflow index")
 	}
@@ -570,8 +570,11 @@ func checkSlab(t testing.TB, s *Store) {
 	ringRecs := 0
 	for ti := 1; ti < len(s.trees); ti++ {
 		tr := &s.trees[ti]
-		for ri := range tr.rings {
-			r := &tr.rings[ri]
+		all := []*ring{&tr.dring} // the DSN index, then the subflows'
+		for i := uint32(0); i < s.nsub; i++ {
+			all = append(all, &s.rings[uint32(ti)*s.nsub+i])
+		}
+		for ri, r := range all {
 			if r.lg() == 0 {
 				if r.n != 0 {
 					t.Fatalf("tree %d ring %d: %d records without a block", ti, ri, r.n)

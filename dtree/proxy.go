@@ -36,7 +36,7 @@ func (t *tree) dead(p *rec) bool { return t.dataOK && p.below(t.dataFloor) }
 // Amortised O(1) when dsn and ssn are the highest so far.
 func (s *Store) ProxyInsert(m ProxyMap, dsn uint64, sub uint8, ssn uint32, n uint32) Verdict {
 	t := s.tree(m.h, kindProxy)
-	if sub >= MaxSubflows || n == 0 || n > MaxMappingLen {
+	if int(sub) >= len(t.rings) || n == 0 || n > MaxMappingLen {
 		return Invalid
 	}
 	x := mkrec(dsn64(dsn), seq32(ssn), n, sub)
@@ -56,7 +56,7 @@ func (s *Store) ProxyInsert(m ProxyMap, dsn uint64, sub uint8, ssn uint32, n uin
 	if i+1 < r.len() && s.sl.at(r, i+1).ssn.lt(x.ssnEnd()) {
 		return Conflict
 	}
-	dr := &t.rings[dsnRing]
+	dr := &t.dring
 	if !s.sl.room(r) || !s.sl.room(dr) {
 		return Full
 	}
@@ -72,8 +72,8 @@ func (s *Store) ProxyInsert(m ProxyMap, dsn uint64, sub uint8, ssn uint32, n uin
 // given i, the index of the last record starting at or before x: of the
 // records covering x, the one starting last (among equal starts, the one
 // inserted last). -1 if none covers x.
-func (s *Store) serving(t *tree, i int, x dsn64) int {
-	r := &t.rings[dsnRing]
+func (s *Store) serving(t tview, i int, x dsn64) int {
+	r := &t.dring
 	for ; i >= 0; i-- {
 		p := s.sl.at(r, i)
 		if x.diff(p.dsn) >= uint64(t.maxLen) {
@@ -95,7 +95,7 @@ func (s *Store) serving(t *tree, i int, x dsn64) int {
 // caller asks again from its end. O(log n) plus the pieces written.
 func (s *Store) ProxyPieces(m ProxyMap, dsn uint64, n uint32, out []Piece) int {
 	t := s.tree(m.h, kindProxy)
-	r := &t.rings[dsnRing]
+	r := &t.dring
 	x, end := dsn64(dsn), dsn64(dsn).add(n)
 	i := s.sl.lastDSN(r, x)
 	k := 0
@@ -136,11 +136,11 @@ func (s *Store) ProxyPieces(m ProxyMap, dsn uint64, n uint32, out []Piece) int {
 func (s *Store) ProxyOwner(m ProxyMap, dsn uint64) (sub uint8, ok bool) {
 	t := s.tree(m.h, kindProxy)
 	x := dsn64(dsn)
-	c := s.serving(t, s.sl.lastDSN(&t.rings[dsnRing], x), x)
+	c := s.serving(t, s.sl.lastDSN(&t.dring, x), x)
 	if c < 0 {
 		return NoSubflow, false
 	}
-	return s.sl.at(&t.rings[dsnRing], c).sub(), true
+	return s.sl.at(&t.dring, c).sub(), true
 }
 
 // ProxySACK translates a client SACK block, subflow bytes [ssn, ssn+n) of
@@ -150,7 +150,7 @@ func (s *Store) ProxyOwner(m ProxyMap, dsn uint64) (sub uint8, ok bool) {
 // out.
 func (s *Store) ProxySACK(m ProxyMap, sub uint8, ssn uint32, n uint32, out []Range) int {
 	t := s.tree(m.h, kindProxy)
-	if sub >= MaxSubflows || n == 0 {
+	if int(sub) >= len(t.rings) || n == 0 {
 		return 0
 	}
 	r := &t.rings[sub]
@@ -202,8 +202,11 @@ func (s *Store) ProxyTrim(m ProxyMap, dataAck uint64) {
 		return
 	}
 	t.dataFloor, t.dataOK = a, true
-	for i := range t.rings {
-		r := &t.rings[i]
+	for i := -1; i < len(t.rings); i++ {
+		r := &t.dring // i == -1: the DSN index, then each subflow's
+		if i >= 0 {
+			r = &t.rings[i]
+		}
 		if r.len() == 0 {
 			continue
 		}
@@ -224,7 +227,7 @@ func (s *Store) ProxyTrim(m ProxyMap, dataAck uint64) {
 // still goes out with its original mapping.
 func (s *Store) ProxyTrimSubflow(m ProxyMap, sub uint8, ssnAck uint32) {
 	t := s.tree(m.h, kindProxy)
-	if sub >= MaxSubflows {
+	if int(sub) >= len(t.rings) {
 		return
 	}
 	a, bit := seq32(ssnAck), uint8(1)<<sub
@@ -247,12 +250,12 @@ func (s *Store) ProxyTrimSubflow(m ProxyMap, sub uint8, ssnAck uint32) {
 // forgets its floor so the id can be reused. O(n) in the stored mappings.
 func (s *Store) ProxyDrop(m ProxyMap, sub uint8) {
 	t := s.tree(m.h, kindProxy)
-	if sub >= MaxSubflows {
+	if int(sub) >= len(t.rings) {
 		return
 	}
 	s.sl.drop(&t.rings[sub])
 	t.floorOK &^= 1 << sub
-	r := &t.rings[dsnRing]
+	r := &t.dring
 	w := 0
 	for i := 0; i < r.len(); i++ {
 		if p := s.sl.at(r, i); p.sub() != sub {
@@ -267,5 +270,5 @@ func (s *Store) ProxyDrop(m ProxyMap, sub uint8) {
 // ProxyLen returns the number of mappings in m's DSN index, including
 // trimmed ones still waiting to be freed.
 func (s *Store) ProxyLen(m ProxyMap) int {
-	return s.tree(m.h, kindProxy).rings[dsnRing].len()
+	return s.tree(m.h, kindProxy).dring.len()
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// MaxSubflows is the number of subflow ids a tree accepts: ids are
-// 0..MaxSubflows-1.
+// MaxSubflows is the most subflow ids a tree accepts (Config.Subflows):
+// ids are 0..MaxSubflows-1.
 const MaxSubflows = 8
 
 // MaxMappingLen is the longest mapping an insert accepts: the DSS
@@ -41,7 +41,7 @@ const (
 	// Full: the store has no slab room, or the ring is at MaxRingMappings;
 	// nothing stored.
 	Full
-	// Invalid: subflow id >= MaxSubflows, zero length or longer than
+	// Invalid: subflow id >= Config.Subflows, zero length or longer than
 	// MaxMappingLen; nothing stored.
 	Invalid
 )
@@ -67,13 +67,20 @@ type Config struct {
 	// At most 2^30. Values above MaxRingMappings are rounded up to a
 	// multiple of it, smaller ones to a power of two.
 	Records int
+	// Subflows is the number of subflow ids (0..Subflows-1) a tree
+	// accepts, 1..MaxSubflows; 0 means MaxSubflows. Each tree reserves
+	// a ring header and a floor per id, so a store sized for the
+	// subflows a connection may really have is smaller (12 bytes per id
+	// per tree).
+	Subflows int
 }
 
-// tree is the header of one ClientMap or ProxyMap.
+// tree is the header of one ClientMap or ProxyMap. Its per-subflow rings
+// and floors live in Store.rings and Store.floors (Config.Subflows of each
+// per tree), reached through a tview.
 type tree struct {
-	rings     [MaxSubflows + 1]ring // per-subflow, ordered by ssn; [dsnRing] ordered by dsn
-	floor     [MaxSubflows]seq32    // per subflow: bytes below are trimmed (valid iff floorOK bit)
-	dataFloor dsn64                 // ProxyMap: the highest DATA_ACK trimmed to (valid iff dataOK)
+	dring     ring  // ProxyMap: the DSN index, ordered by dsn
+	dataFloor dsn64 // ProxyMap: the highest DATA_ACK trimmed to (valid iff dataOK)
 	gen       uint32
 	maxLen    uint32 // ProxyMap: longest mapping ever inserted
 	next      uint32 // free-list link while kind == kindFree
@@ -82,9 +89,16 @@ type tree struct {
 	kind      uint8
 }
 
-const (
-	dsnRing = MaxSubflows
+// tview is a tree header with its per-subflow rings (ordered by ssn) and
+// floors (bytes below are trimmed; valid iff the floorOK bit is set), one
+// of each per subflow id.
+type tview struct {
+	*tree
+	rings []ring
+	floor []seq32
+}
 
+const (
 	kindFree   = 0
 	kindClient = 1
 	kindProxy  = 2
@@ -95,10 +109,13 @@ const (
 // A Store is owned by one goroutine (one lcore) and is not safe for
 // concurrent use.
 type Store struct {
-	sl    slab
-	trees []tree // trees[0] is never used, so a zero handle is invalid
-	free  uint32 // head of the free tree list, 0 when empty
-	live  int
+	sl     slab
+	trees  []tree  // trees[0] is never used, so a zero handle is invalid
+	rings  []ring  // nsub per tree, tree i's at [i*nsub, (i+1)*nsub)
+	floors []seq32 // likewise
+	nsub   uint32  // Config.Subflows
+	free   uint32  // head of the free tree list, 0 when empty
+	live   int
 }
 
 // New returns a Store for cfg, or an error saying which bound is wrong.
@@ -109,7 +126,14 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Records < 1 || cfg.Records > maxRecords {
 		return nil, fmt.Errorf("dtree: Records = %d: want 1..%d", cfg.Records, maxRecords)
 	}
-	s := &Store{trees: make([]tree, cfg.Trees+1)}
+	if cfg.Subflows < 0 || cfg.Subflows > MaxSubflows {
+		return nil, fmt.Errorf("dtree: Subflows = %d: want 0..%d", cfg.Subflows, MaxSubflows)
+	}
+	if cfg.Subflows == 0 {
+		cfg.Subflows = MaxSubflows
+	}
+	n := cfg.Subflows * (cfg.Trees + 1)
+	s := &Store{trees: make([]tree, cfg.Trees+1), rings: make([]ring, n), floors: make([]seq32, n), nsub: uint32(cfg.Subflows)}
 	s.sl.init(cfg.Records)
 	for i := cfg.Trees; i >= 1; i-- {
 		s.trees[i].next = s.free
@@ -159,8 +183,9 @@ func (s *Store) newTree(kind uint8) (handle, bool) {
 	return handle{idx: i, gen: gen}, true
 }
 
-// tree returns h's header; a stale handle is a programmer error and panics.
-func (s *Store) tree(h handle, kind uint8) *tree {
+// tree returns h's header with its rings and floors; a stale handle is a
+// programmer error and panics.
+func (s *Store) tree(h handle, kind uint8) tview {
 	if int(h.idx) >= len(s.trees) || h.idx == 0 {
 		panic(errStale)
 	}
@@ -168,7 +193,8 @@ func (s *Store) tree(h handle, kind uint8) *tree {
 	if t.gen != h.gen || t.kind != kind {
 		panic(errStale)
 	}
-	return t
+	i, j := h.idx*s.nsub, (h.idx+1)*s.nsub
+	return tview{t, s.rings[i:j:j], s.floors[i:j:j]}
 }
 
 func (s *Store) release(h handle, kind uint8) {
@@ -176,7 +202,9 @@ func (s *Store) release(h handle, kind uint8) {
 	for i := range t.rings {
 		s.sl.drop(&t.rings[i])
 	}
-	*t = tree{gen: t.gen + 1, next: s.free}
+	s.sl.drop(&t.dring)
+	clear(t.floor)
+	*t.tree = tree{gen: t.gen + 1, next: s.free}
 	s.free = h.idx
 	s.live--
 }

@@ -18,6 +18,8 @@ func TestNewConfig(t *testing.T) {
 		{"no trees", Config{Trees: 0, Records: 8}, "Trees = 0", 0},
 		{"no records", Config{Trees: 1, Records: 0}, "Records = 0", 0},
 		{"too many records", Config{Trees: 1, Records: 1<<30 + 1}, "want 1..1073741824", 0},
+		{"too many subflows", Config{Trees: 1, Records: 8, Subflows: MaxSubflows + 1}, "Subflows = 9", 0},
+		{"negative subflows", Config{Trees: 1, Records: 8, Subflows: -1}, "Subflows = -1", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,6 +37,57 @@ func TestNewConfig(t *testing.T) {
 				t.Errorf("Capacity = %d, Used = %d; want %d, 0", s.Capacity(), s.Used(), tt.wantCap)
 			}
 		})
+	}
+}
+
+// TestSubflowsBound: a store for Config.Subflows ids accepts ids below
+// it and answers Invalid (or nothing) for the others, in both kinds of
+// tree, and its trees keep their subflows apart.
+func TestSubflowsBound(t *testing.T) {
+	s, err := New(Config{Trees: 4, Records: 64, Subflows: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, _ := s.NewClient()
+	cm2, _ := s.NewClient()
+	pm, _ := s.NewProxy()
+	if v := s.ClientInsert(cm, 1, 1, 1000, 10); v != Inserted {
+		t.Fatalf("client insert on id 1 = %v, want inserted", v)
+	}
+	if v := s.ClientInsert(cm2, 1, 1, 5000, 10); v != Inserted {
+		t.Fatalf("second tree's insert on id 1 = %v, want inserted", v)
+	}
+	if v := s.ClientInsert(cm, 2, 1, 2000, 10); v != Invalid {
+		t.Fatalf("client insert on id 2 = %v, want invalid", v)
+	}
+	if d, n, ok := s.ClientLookup(cm, 1, 1, 10); !ok || d != 1000 || n != 10 {
+		t.Fatalf("lookup = %d, %d, %v; want 1000, 10, true", d, n, ok)
+	}
+	if _, _, ok := s.ClientLookup(cm, 2, 1, 10); ok {
+		t.Fatal("lookup on id 2 found a mapping")
+	}
+	if _, ok := s.ClientAcked(cm, 2, 0); ok {
+		t.Fatal("ClientAcked on id 2 answered")
+	}
+	if v := s.ProxyInsert(pm, 100, 1, 1, 10); v != Inserted {
+		t.Fatalf("proxy insert on id 1 = %v, want inserted", v)
+	}
+	if v := s.ProxyInsert(pm, 110, 2, 1, 10); v != Invalid {
+		t.Fatalf("proxy insert on id 2 = %v, want invalid", v)
+	}
+	if s.ClientLen(cm) != 1 || s.ClientLen(cm2) != 1 || s.ProxyLen(pm) != 1 {
+		t.Fatalf("lens %d %d %d, want 1 1 1", s.ClientLen(cm), s.ClientLen(cm2), s.ProxyLen(pm))
+	}
+	s.ReleaseClient(cm)
+	s.ReleaseClient(cm2)
+	s.ReleaseProxy(pm)
+	if s.Used() != 0 || s.Trees() != 0 {
+		t.Fatalf("after release: Used %d, Trees %d", s.Used(), s.Trees())
+	}
+	// A reused tree starts without the old floors or rings.
+	cm3, _ := s.NewClient()
+	if v := s.ClientInsert(cm3, 1, 1, 1000, 10); v != Inserted {
+		t.Fatalf("insert into a reused tree = %v, want inserted", v)
 	}
 }
 

@@ -84,7 +84,7 @@ func New(cfg Config, alloc Allocator) (*Engine, error) {
 	if _, err := crand.Read(seed[:]); err != nil {
 		return nil, fmt.Errorf("translate: seeding: %w", err)
 	}
-	store, err := dtree.New(dtree.Config{Trees: 2 * cfg.MaxConnections, Records: recordsFor(cfg)})
+	store, err := dtree.New(dtree.Config{Trees: 2 * cfg.MaxConnections, Records: recordsFor(cfg), Subflows: cfg.MaxSubflows})
 	if err != nil {
 		return nil, fmt.Errorf("translate: mapping store: %w", err)
 	}
