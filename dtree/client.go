@@ -22,7 +22,7 @@ func consistent(x *rec, ssn seq32, dsn dsn64) bool {
 // Inserted, Duplicate (nothing new), Conflict, Old, Full or Invalid.
 func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n uint32) Verdict {
 	t := s.tree(m.h, kindClient)
-	if int(sub) >= len(t.rings) || n == 0 || n > MaxMappingLen {
+	if uint32(sub) >= t.nsub || n == 0 || n > MaxMappingLen {
 		return Invalid
 	}
 	lo, d := seq32(ssn), dsn64(dsn)
@@ -118,7 +118,7 @@ func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n u
 // ok is false if no mapping covers the first byte.
 func (s *Store) ClientLookup(m ClientMap, sub uint8, ssn uint32, n uint32) (dsn uint64, covered uint32, ok bool) {
 	t := s.tree(m.h, kindClient)
-	if int(sub) >= len(t.rings) {
+	if uint32(sub) >= t.nsub {
 		return 0, 0, false
 	}
 	r := &t.rings[sub]
@@ -141,8 +141,7 @@ func (s *Store) ClientLookup(m ClientMap, sub uint8, ssn uint32, n uint32) (dsn 
 // firstUnacked returns the subflow sequence number of sub's first mapped
 // byte (in subflow order) whose DSN is not below dataAck, and the index of
 // the record holding it; found is false if every mapped byte is acked.
-func (s *Store) firstUnacked(t tview, sub uint8, dataAck dsn64) (x seq32, i int, found bool) {
-	r := &t.rings[sub]
+func (s *Store) firstUnacked(r *ring, dataAck dsn64) (x seq32, i int, found bool) {
 	for i = 0; i < r.len(); i++ {
 		p := s.sl.at(r, i)
 		if p.below(dataAck) {
@@ -165,10 +164,10 @@ func (s *Store) firstUnacked(t tview, sub uint8, dataAck dsn64) (x seq32, i int,
 // Cost: the number of fully acknowledged mappings not yet trimmed, plus one.
 func (s *Store) ClientAcked(m ClientMap, sub uint8, dataAck uint64) (ssn uint32, ok bool) {
 	t := s.tree(m.h, kindClient)
-	if int(sub) >= len(t.rings) {
+	if uint32(sub) >= t.nsub {
 		return 0, false
 	}
-	x, _, found := s.firstUnacked(t, sub, dsn64(dataAck))
+	x, _, found := s.firstUnacked(&t.rings[sub], dsn64(dataAck))
 	if found {
 		return uint32(x), true
 	}
@@ -188,11 +187,11 @@ func (s *Store) ClientAcked(m ClientMap, sub uint8, dataAck uint64) (ssn uint32,
 // moves back); later inserts below it are clipped or Old.
 func (s *Store) ClientTrim(m ClientMap, sub uint8, dataAck uint64, ssnAck uint32) {
 	t := s.tree(m.h, kindClient)
-	if int(sub) >= len(t.rings) {
+	if uint32(sub) >= t.nsub {
 		return
 	}
 	cut := seq32(ssnAck)
-	if x, _, found := s.firstUnacked(t, sub, dsn64(dataAck)); found && x.lt(cut) {
+	if x, _, found := s.firstUnacked(&t.rings[sub], dsn64(dataAck)); found && x.lt(cut) {
 		cut = x
 	}
 	bit := uint8(1) << sub
@@ -220,7 +219,7 @@ func (s *Store) ClientTrim(m ClientMap, sub uint8, dataAck uint64, ssnAck uint32
 // floor, so the id can be reused by a new subflow.
 func (s *Store) ClientDrop(m ClientMap, sub uint8) {
 	t := s.tree(m.h, kindClient)
-	if int(sub) >= len(t.rings) {
+	if uint32(sub) >= t.nsub {
 		return
 	}
 	s.sl.drop(&t.rings[sub])
@@ -232,7 +231,7 @@ func (s *Store) ClientDrop(m ClientMap, sub uint8) {
 func (s *Store) ClientLen(m ClientMap) int {
 	t := s.tree(m.h, kindClient)
 	n := 0
-	for i := range t.rings {
+	for i := range t.nsub {
 		n += t.rings[i].len()
 	}
 	return n

@@ -499,7 +499,7 @@ func drive(t testing.TB, data []byte) {
 func checkClient(t testing.TB, s *Store, m ClientMap, c *cModel) {
 	tr := s.tree(m.h, kindClient)
 	total := 0
-	for sub := uint8(0); int(sub) < len(tr.rings); sub++ {
+	for sub := uint8(0); uint32(sub) < tr.nsub; sub++ {
 		r := &tr.rings[sub]
 		bytes := 0
 		for i := 0; i < r.len(); i++ {

@@ -36,7 +36,7 @@ func (t *tree) dead(p *rec) bool { return t.dataOK && p.below(t.dataFloor) }
 // Amortised O(1) when dsn and ssn are the highest so far.
 func (s *Store) ProxyInsert(m ProxyMap, dsn uint64, sub uint8, ssn uint32, n uint32) Verdict {
 	t := s.tree(m.h, kindProxy)
-	if int(sub) >= len(t.rings) || n == 0 || n > MaxMappingLen {
+	if uint32(sub) >= t.nsub || n == 0 || n > MaxMappingLen {
 		return Invalid
 	}
 	x := mkrec(dsn64(dsn), seq32(ssn), n, sub)
@@ -72,7 +72,7 @@ func (s *Store) ProxyInsert(m ProxyMap, dsn uint64, sub uint8, ssn uint32, n uin
 // given i, the index of the last record starting at or before x: of the
 // records covering x, the one starting last (among equal starts, the one
 // inserted last). -1 if none covers x.
-func (s *Store) serving(t tview, i int, x dsn64) int {
+func (s *Store) serving(t *tree, i int, x dsn64) int {
 	r := &t.dring
 	for ; i >= 0; i-- {
 		p := s.sl.at(r, i)
@@ -110,7 +110,7 @@ func (s *Store) ProxyPieces(m ProxyMap, dsn uint64, n uint32, out []Piece) int {
 			}
 		}
 		pc := &out[k]
-		if c := s.serving(t, i, x); c >= 0 {
+		if c := s.serving(t.tree, i, x); c >= 0 {
 			p := s.sl.at(r, c)
 			if e := p.dsnEnd(); e.lt(stop) {
 				stop = e
@@ -136,7 +136,7 @@ func (s *Store) ProxyPieces(m ProxyMap, dsn uint64, n uint32, out []Piece) int {
 func (s *Store) ProxyOwner(m ProxyMap, dsn uint64) (sub uint8, ok bool) {
 	t := s.tree(m.h, kindProxy)
 	x := dsn64(dsn)
-	c := s.serving(t, s.sl.lastDSN(&t.dring, x), x)
+	c := s.serving(t.tree, s.sl.lastDSN(&t.dring, x), x)
 	if c < 0 {
 		return NoSubflow, false
 	}
@@ -150,7 +150,7 @@ func (s *Store) ProxyOwner(m ProxyMap, dsn uint64) (sub uint8, ok bool) {
 // out.
 func (s *Store) ProxySACK(m ProxyMap, sub uint8, ssn uint32, n uint32, out []Range) int {
 	t := s.tree(m.h, kindProxy)
-	if int(sub) >= len(t.rings) || n == 0 {
+	if uint32(sub) >= t.nsub || n == 0 {
 		return 0
 	}
 	r := &t.rings[sub]
@@ -202,7 +202,7 @@ func (s *Store) ProxyTrim(m ProxyMap, dataAck uint64) {
 		return
 	}
 	t.dataFloor, t.dataOK = a, true
-	for i := -1; i < len(t.rings); i++ {
+	for i := -1; i < int(t.nsub); i++ {
 		r := &t.dring // i == -1: the DSN index, then each subflow's
 		if i >= 0 {
 			r = &t.rings[i]
@@ -227,7 +227,7 @@ func (s *Store) ProxyTrim(m ProxyMap, dataAck uint64) {
 // still goes out with its original mapping.
 func (s *Store) ProxyTrimSubflow(m ProxyMap, sub uint8, ssnAck uint32) {
 	t := s.tree(m.h, kindProxy)
-	if int(sub) >= len(t.rings) {
+	if uint32(sub) >= t.nsub {
 		return
 	}
 	a, bit := seq32(ssnAck), uint8(1)<<sub
@@ -250,7 +250,7 @@ func (s *Store) ProxyTrimSubflow(m ProxyMap, sub uint8, ssnAck uint32) {
 // forgets its floor so the id can be reused. O(n) in the stored mappings.
 func (s *Store) ProxyDrop(m ProxyMap, sub uint8) {
 	t := s.tree(m.h, kindProxy)
-	if int(sub) >= len(t.rings) {
+	if uint32(sub) >= t.nsub {
 		return
 	}
 	s.sl.drop(&t.rings[sub])

@@ -92,10 +92,15 @@ type tree struct {
 // tview is a tree header with its per-subflow rings (ordered by ssn) and
 // floors (bytes below are trimmed; valid iff the floorOK bit is set), one
 // of each per subflow id.
+// Four words, so the compiler keeps it in registers (a larger struct
+// goes through a stack temporary copied on every use): arrays of
+// MaxSubflows of which the first nsub are this tree's (the store's
+// arrays have MaxSubflows entries of padding at the end).
 type tview struct {
 	*tree
-	rings []ring
-	floor []seq32
+	rings *[MaxSubflows]ring
+	floor *[MaxSubflows]seq32
+	nsub  uint32
 }
 
 const (
@@ -132,7 +137,7 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Subflows == 0 {
 		cfg.Subflows = MaxSubflows
 	}
-	n := cfg.Subflows * (cfg.Trees + 1)
+	n := cfg.Subflows*(cfg.Trees+1) + MaxSubflows
 	s := &Store{trees: make([]tree, cfg.Trees+1), rings: make([]ring, n), floors: make([]seq32, n), nsub: uint32(cfg.Subflows)}
 	s.sl.init(cfg.Records)
 	for i := cfg.Trees; i >= 1; i-- {
@@ -186,24 +191,24 @@ func (s *Store) newTree(kind uint8) (handle, bool) {
 // tree returns h's header with its rings and floors; a stale handle is a
 // programmer error and panics.
 func (s *Store) tree(h handle, kind uint8) tview {
-	if int(h.idx) >= len(s.trees) || h.idx == 0 {
+	if uint(h.idx)-1 >= uint(len(s.trees))-1 { // idx 0 wraps around
 		panic(errStale)
 	}
 	t := &s.trees[h.idx]
 	if t.gen != h.gen || t.kind != kind {
 		panic(errStale)
 	}
-	i, j := h.idx*s.nsub, (h.idx+1)*s.nsub
-	return tview{t, s.rings[i:j:j], s.floors[i:j:j]}
+	i := h.idx * s.nsub
+	return tview{t, (*[MaxSubflows]ring)(s.rings[i:]), (*[MaxSubflows]seq32)(s.floors[i:]), s.nsub}
 }
 
 func (s *Store) release(h handle, kind uint8) {
 	t := s.tree(h, kind)
-	for i := range t.rings {
+	for i := range t.nsub {
 		s.sl.drop(&t.rings[i])
 	}
 	s.sl.drop(&t.dring)
-	clear(t.floor)
+	clear(t.floor[:t.nsub])
 	*t.tree = tree{gen: t.gen + 1, next: s.free}
 	s.free = h.idx
 	s.live--
