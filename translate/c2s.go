@@ -383,6 +383,11 @@ func (e *Engine) subflowAcked(now int64, c *conn, j int, s *subflow, ack uint32)
 // S acknowledged at the data level, cumulatively or by SACK (I25); never
 // below what was sent before.
 func (e *Engine) subAckValue(c *conn, j int, s *subflow) uint32 {
+	if s.ackSent == s.rcvNxt && !s.finRcvd {
+		// Everything seen is acknowledged already: the value is bounded
+		// by rcvNxt above and ackSent below, so no lookup can change it.
+		return s.rcvNxt
+	}
 	x := s.rcvNxt
 	if a, ok := e.store.ClientAcked(c.cmap, uint8(j), uint64(c.sAck)); ok {
 		if c.nsacked > 0 || header.Seq32(a).LessThan(header.Seq32(s.ackSent)) {

@@ -705,13 +705,17 @@ func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh
 			ip.SetChecksum(0)
 			ip.SetChecksum(ip.CalculateChecksum())
 		} else {
-			old := ipv4VarSum(b[header.IPv4TotalLengthOffset:], b[header.IPv4SourceOffset:])
+			// RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), in one 64-bit
+			// sum folded once: ~m is the sum of the old fields' words
+			// complemented (a 32-bit complement complements both), m'
+			// the new values as written.
+			sum := uint64(^ip.Checksum()) + uint64(^binary.BigEndian.Uint16(b[header.IPv4TotalLengthOffset:])) +
+				uint64(^binary.BigEndian.Uint32(b[header.IPv4SourceOffset:])) + uint64(^binary.BigEndian.Uint32(b[header.IPv4DestinationOffset:])) +
+				uint64(len(b)) + uint64(binary.BigEndian.Uint32(h.src[:4])) + uint64(binary.BigEndian.Uint32(h.dst[:4]))
 			ip.SetTotalLength(uint16(len(b)))
 			ip.SetSourceAddress([4]byte(h.src[:4]))
 			ip.SetDestinationAddress([4]byte(h.dst[:4]))
-			// The new fields' sum from the values written, not read back.
-			nw := header.Fold(uint64(len(b)) + uint64(binary.BigEndian.Uint32(h.src[:4])) + uint64(binary.BigEndian.Uint32(h.dst[:4])))
-			ip.SetChecksum(header.UpdateChecksumSum(ip.Checksum(), old, nw))
+			ip.SetChecksum(^header.Fold(sum))
 		}
 		t = header.TCP(b[header.IPv4MinimumSize:])
 	}
@@ -731,8 +735,10 @@ func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh
 	sum := pseudoSum(v6, h.src, h.dst, len(t)) +
 		uint64(h.sport) + uint64(h.dport) + uint64(h.seq) + uint64(h.ack) +
 		uint64(doff)<<8 + uint64(h.flags) + uint64(h.win) + uint64(paySum)
-	if len(h.opts) > 0 {
-		sum += uint64(header.OnesSum(h.opts, 0))
+	// The options are whole 32-bit words (at most 10: no carry out of
+	// 64 bits).
+	for o := h.opts; len(o) >= 4; o = o[4:] {
+		sum += uint64(binary.BigEndian.Uint32(o))
 	}
 	t.SetChecksum(^header.Fold(sum))
 }
@@ -750,14 +756,6 @@ func pseudoSum(v6 bool, src, dst *[16]byte, tcpLen int) uint64 {
 		uint64(binary.BigEndian.Uint32(src[8:12])) + uint64(binary.BigEndian.Uint32(src[12:16])) +
 		uint64(binary.BigEndian.Uint32(dst[0:4])) + uint64(binary.BigEndian.Uint32(dst[4:8])) +
 		uint64(binary.BigEndian.Uint32(dst[8:12])) + uint64(binary.BigEndian.Uint32(dst[12:16]))
-}
-
-// ipv4VarSum is the one's-complement sum of the IPv4 header fields the
-// engine rewrites: the total length (tl, at its offset) and both
-// addresses (addrs, at the source address offset).
-func ipv4VarSum(tl, addrs []byte) uint16 {
-	return header.Fold(uint64(binary.BigEndian.Uint16(tl)) + uint64(binary.BigEndian.Uint32(addrs)) +
-		uint64(binary.BigEndian.Uint32(addrs[4:])))
 }
 
 // addr returns the netip form of a 4- or 16-byte address held in a.
