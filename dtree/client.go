@@ -21,6 +21,7 @@ func consistent(x *rec, ssn seq32, dsn dsn64) bool {
 // continues exactly; bytes below the subflow's trim floor are clipped off.
 // Inserted, Duplicate (nothing new), Conflict, Old, Full or Invalid.
 func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n uint32) Verdict {
+	s.cver++ // invalidates ClientAcked's memo
 	t := s.tree(m.h, kindClient)
 	if uint32(sub) >= t.nsub || n == 0 || n > MaxMappingLen {
 		return Invalid
@@ -161,22 +162,42 @@ func (s *Store) firstUnacked(r *ring, dataAck dsn64) (x seq32, i int, found bool
 // acknowledged, x is the end of the last stored mapping, or the trim floor
 // if none is stored. ok is false if the subflow has neither mappings nor a
 // floor. The engine acknowledges min(x, what it has seen contiguously).
-// Cost: the number of fully acknowledged mappings not yet trimmed, plus one.
+// Cost: the number of fully acknowledged mappings not yet trimmed, plus one;
+// a repeat for the same tree, subflow and dataAck with no ClientMap
+// changed in between is answered from a memo (the engine asks for the
+// same subflow ack several times per packet).
 func (s *Store) ClientAcked(m ClientMap, sub uint8, dataAck uint64) (ssn uint32, ok bool) {
 	t := s.tree(m.h, kindClient)
 	if uint32(sub) >= t.nsub {
 		return 0, false
 	}
-	x, _, found := s.firstUnacked(&t.rings[sub], dsn64(dataAck))
+	mm, bit := &s.memo, uint8(1)<<sub
+	if mm.h != m.h || mm.ack != dsn64(dataAck) || mm.ver != s.cver {
+		mm.h, mm.ack, mm.ver, mm.known, mm.ok = m.h, dsn64(dataAck), s.cver, 0, 0
+	} else if mm.known&bit != 0 {
+		return uint32(mm.val[sub]), mm.ok&bit != 0
+	}
+	x, ok := s.clientAcked(t, sub, dsn64(dataAck))
+	mm.known |= bit
+	if ok {
+		mm.ok |= bit
+	}
+	mm.val[sub] = x
+	return uint32(x), ok
+}
+
+// clientAcked is ClientAcked without the memo.
+func (s *Store) clientAcked(t tview, sub uint8, dataAck dsn64) (seq32, bool) {
+	x, _, found := s.firstUnacked(&t.rings[sub], dataAck)
 	if found {
-		return uint32(x), true
+		return x, true
 	}
 	r := &t.rings[sub]
 	if r.len() > 0 {
-		return uint32(s.sl.at(r, r.len()-1).ssnEnd()), true
+		return s.sl.at(r, r.len()-1).ssnEnd(), true
 	}
 	if t.floorOK&(1<<sub) != 0 {
-		return uint32(t.floor[sub]), true
+		return t.floor[sub], true
 	}
 	return 0, false
 }
@@ -186,6 +207,7 @@ func (s *Store) ClientAcked(m ClientMap, sub uint8, dataAck uint64) (ssn uint32,
 // below both acknowledgements. cut becomes the subflow's floor (it never
 // moves back); later inserts below it are clipped or Old.
 func (s *Store) ClientTrim(m ClientMap, sub uint8, dataAck uint64, ssnAck uint32) {
+	s.cver++ // invalidates ClientAcked's memo
 	t := s.tree(m.h, kindClient)
 	if uint32(sub) >= t.nsub {
 		return
@@ -218,6 +240,7 @@ func (s *Store) ClientTrim(m ClientMap, sub uint8, dataAck uint64, ssnAck uint32
 // ClientDrop forgets subflow sub entirely (it closed): its mappings and its
 // floor, so the id can be reused by a new subflow.
 func (s *Store) ClientDrop(m ClientMap, sub uint8) {
+	s.cver++ // invalidates ClientAcked's memo
 	t := s.tree(m.h, kindClient)
 	if uint32(sub) >= t.nsub {
 		return

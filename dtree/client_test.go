@@ -294,3 +294,43 @@ func TestClientWrapAck(t *testing.T) {
 		t.Errorf("insert below the wrapped floor = %v, want old", v)
 	}
 }
+
+// TestClientAckedMemo: ClientAcked's memo never answers across a change
+// to a ClientMap or for another tree, subflow or dataAck.
+func TestClientAckedMemo(t *testing.T) {
+	s := newStore(t, 4, 64)
+	a, _ := s.NewClient()
+	b, _ := s.NewClient()
+	mustInsert := func(m ClientMap, sub uint8, ssn uint32, dsn uint64, n uint32) {
+		t.Helper()
+		if v := s.ClientInsert(m, sub, ssn, dsn, n); v != Inserted {
+			t.Fatalf("insert = %v", v)
+		}
+	}
+	acked := func(m ClientMap, sub uint8, dataAck uint64, want uint32, wantOK bool) {
+		t.Helper()
+		for range 2 { // the second answer comes from the memo
+			if x, ok := s.ClientAcked(m, sub, dataAck); x != want || ok != wantOK {
+				t.Fatalf("ClientAcked(sub %d, %d) = %d, %v; want %d, %v", sub, dataAck, x, ok, want, wantOK)
+			}
+		}
+	}
+	mustInsert(a, 0, 1, 1000, 100)
+	mustInsert(b, 0, 1, 5000, 10)
+	acked(a, 0, 1000, 1, true)
+	acked(a, 0, 1050, 51, true)
+	acked(a, 0, 2000, 101, true) // all acknowledged: the end of the last mapping
+	acked(b, 0, 2000, 1, true)   // another tree
+	acked(a, 1, 2000, 0, false)  // another subflow
+	mustInsert(a, 0, 101, 1100, 50)
+	acked(a, 0, 2000, 151, true) // the insert changed the answer
+	mustInsert(a, 1, 1, 1150, 10)
+	acked(a, 1, 2000, 11, true)
+	s.ClientTrim(a, 0, 2000, 151)
+	acked(a, 0, 2000, 151, true) // from the floor now
+	s.ClientDrop(a, 0)
+	acked(a, 0, 2000, 0, false)
+	s.ReleaseClient(b)
+	c, _ := s.NewClient() // may reuse b's header, with a new generation
+	acked(c, 0, 2000, 0, false)
+}

@@ -3,9 +3,11 @@
 // ranges (subflow id, 32-bit SSN) that the translator needs to rewrite
 // sequence numbers without buffering (DESIGN.md sections 3 and 4).
 //
-// A Store is one core's slab. It holds a fixed array of tree headers and
-// a fixed array of 16-byte mapping records managed by a buddy allocator,
-// both sized by New and never grown: when either is exhausted, NewClient
+// A Store is one core's slab. It holds a fixed array of tree headers (32
+// bytes each, plus a ring header and a floor per subflow id in arrays
+// sized by Config.Subflows: 80 bytes per tree with 4 ids) and a fixed
+// array of 16-byte mapping records managed by a buddy allocator, all
+// sized by New and never grown: when either is exhausted, NewClient
 // or NewProxy reports false and inserts return Full. Handles (ClientMap,
 // ProxyMap) are two uint32s, so the Go garbage collector has nothing to
 // scan however many connections are live. A Store is owned by one
@@ -38,8 +40,8 @@
 //
 // What it gives up:
 //   - At most Config.Subflows (up to MaxSubflows, 8) subflow ids per
-//     tree, and MaxRingMappings
-//     (32768) mappings per subflow and per DSN index of one tree.
+//     tree, and MaxRingMappings (32768) mappings per subflow and per DSN
+//     index of one tree.
 //   - Sequence order is modular: the live mappings of one subflow must span
 //     less than 2^31 subflow bytes, those of one ProxyMap less than 2^63
 //     data bytes. Callers insert only in-window sequence numbers; garbage

@@ -89,6 +89,18 @@ type tree struct {
 	kind      uint8
 }
 
+// ackMemo holds ClientAcked's answers for one tree and dataAck, valid
+// while Store.cver is ver: bit i of known says val[i] holds subflow i's
+// answer, bit i of ok its ok result.
+type ackMemo struct {
+	h     handle
+	ack   dsn64
+	ver   uint64
+	known uint8
+	ok    uint8
+	val   [MaxSubflows]seq32
+}
+
 // tview is a tree header with its per-subflow rings (ordered by ssn) and
 // floors (bytes below are trimmed; valid iff the floorOK bit is set), one
 // of each per subflow id.
@@ -119,6 +131,8 @@ type Store struct {
 	rings  []ring  // nsub per tree, tree i's at [i*nsub, (i+1)*nsub)
 	floors []seq32 // likewise
 	nsub   uint32  // Config.Subflows
+	cver   uint64  // bumped by every change to any ClientMap (memo)
+	memo   ackMemo // ClientAcked's last answers
 	free   uint32  // head of the free tree list, 0 when empty
 	live   int
 }
@@ -176,6 +190,7 @@ func (m ClientMap) Valid() bool { return m.h.idx != 0 }
 func (m ProxyMap) Valid() bool { return m.h.idx != 0 }
 
 func (s *Store) newTree(kind uint8) (handle, bool) {
+	s.cver++ // invalidates ClientAcked's memo
 	i := s.free
 	if i == 0 {
 		return handle{}, false
@@ -203,6 +218,7 @@ func (s *Store) tree(h handle, kind uint8) tview {
 }
 
 func (s *Store) release(h handle, kind uint8) {
+	s.cver++ // invalidates ClientAcked's memo
 	t := s.tree(h, kind)
 	for i := range t.nsub {
 		s.sl.drop(&t.rings[i])
