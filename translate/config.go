@@ -16,7 +16,8 @@ type Config struct {
 	// (DESIGN 3.8). Default 65536.
 	MaxConnections int
 	// MaxSubflows bounds the subflows of a connection, subflow 0 included
-	// (at most 8). Default 4.
+	// (at most 8). Default 4. Each connection's two mapping trees reserve
+	// 12 bytes per subflow id (dtree.Config.Subflows).
 	MaxSubflows int
 	// JoinSubflows bounds the join subflows (every subflow but subflow 0)
 	// alive at once over all connections of the engine: they take slots
