@@ -65,7 +65,7 @@ func (e *Engine) s2c(now int64, p *Packet, ci int32, c *conn) Verdict {
 			c.sAck = ad
 		}
 		if c.nsacked > 0 || pk.opts.NSACK > 0 {
-			e.sackedNote(c) // I25
+			e.sackedNote(ci, c) // I25
 		}
 	}
 	fin := pk.flags&header.TCPFlagFin != 0
