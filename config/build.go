@@ -623,6 +623,10 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 		IdleTimeout:      DefaultIdleTimeout,
 		Linger:           DefaultLinger,
 		SubflowDeadAfter: DefaultSubflowDeadAfter,
+		StalePrompt:      true,
+	}
+	if rp.StalePrompt != nil {
+		p.StalePrompt = *rp.StalePrompt
 	}
 	if rp.Enabled != nil {
 		p.Enabled = *rp.Enabled

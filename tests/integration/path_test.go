@@ -398,8 +398,15 @@ func TestPathActiveStandby(t *testing.T) {
 
 // TestPathCut: path 2 is cut mid-transfer (minrtt); the transfer
 // completes over path 1, byte-exact, and the longest stall is reported.
+//
+// FCP_STALE_PROMPT=off runs it with `stale_prompt = false`, to measure
+// what the prompt of docs/translation.md I30 changes.
 func TestPathCut(t *testing.T) {
-	e := newPathE2E(t, false, `subflow_stale_after = "150ms"`, `subflow_dead_after = "500ms"`)
+	prompt := `stale_prompt = true`
+	if os.Getenv("FCP_STALE_PROMPT") == "off" {
+		prompt = `stale_prompt = false`
+	}
+	e := newPathE2E(t, false, `subflow_stale_after = "150ms"`, `subflow_dead_after = "500ms"`, prompt)
 	ctx := withTimeout(t, 3*time.Minute)
 	client, server := e.connect(ctx, true)
 	defer client.Close()
@@ -413,9 +420,9 @@ func TestPathCut(t *testing.T) {
 	gap, from := longestGap(s, cutAt)
 	m := e.p.mustScrape(t)
 	b1, b2 := s2cBytes(m)
-	t.Logf("path 2 cut at %d MB: longest stall %v (from %v after the cut); %.0f Mbit/s overall; p1 %.1f MB, p2 %.1f MB; reinjections %v, dead %v",
-		mark>>20, gap.Round(time.Millisecond), from.Sub(cutAt).Round(time.Millisecond), rate(s), b1/1e6, b2/1e6,
-		sum(m, "flexcp_reinjections_total"), sum(m, "flexcp_path_dead_total", `port="p2"`))
+	t.Logf("path 2 cut at %d MB (%s): longest stall %v (from %v after the cut); %.0f Mbit/s overall; p1 %.1f MB, p2 %.1f MB; reinjections %v, dead %v, stale prompts %v",
+		mark>>20, prompt, gap.Round(time.Millisecond), from.Sub(cutAt).Round(time.Millisecond), rate(s), b1/1e6, b2/1e6,
+		sum(m, "flexcp_reinjections_total"), sum(m, "flexcp_path_dead_total", `port="p2"`), sum(m, "flexcp_stale_prompts_total"))
 	t.Logf("MB received after the cut: %s", progressAfter(s, cutAt, 250*time.Millisecond, 40))
 	if b2 == 0 {
 		t.Errorf("path 2 carried no server-to-client data before the cut")
