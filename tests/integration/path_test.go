@@ -400,13 +400,21 @@ func TestPathActiveStandby(t *testing.T) {
 // completes over path 1, byte-exact, and the longest stall is reported.
 //
 // FCP_STALE_PROMPT=off runs it with `stale_prompt = false`, to measure
-// what the prompt of docs/translation.md I30 changes.
+// what the prompt of docs/translation.md I30 changes; FCP_SERVER_RTO_MIN
+// (e.g. "1s") raises the server's minimum retransmission timeout (route
+// rto_min), as a longer path would, since on these veths it is 200 ms,
+// close to the stale threshold.
 func TestPathCut(t *testing.T) {
 	prompt := `stale_prompt = true`
 	if os.Getenv("FCP_STALE_PROMPT") == "off" {
 		prompt = `stale_prompt = false`
 	}
-	e := newPathE2E(t, false, `subflow_stale_after = "150ms"`, `subflow_dead_after = "500ms"`, prompt)
+	e := newPathE2E(t, false, `subflow_stale_after = "150ms"`+"\n"+prompt, `subflow_dead_after = "500ms"`)
+	if rto := os.Getenv("FCP_SERVER_RTO_MIN"); rto != "" {
+		nsRun(t, nsS, "ip", "route", "replace", "default", "via", "198.18.3.1", "dev", "s1", "onlink", "rto_min", rto)
+		t.Cleanup(func() { nsTry(nsS, "ip", "route", "replace", "default", "via", "198.18.3.1", "dev", "s1", "onlink") })
+		prompt += ", server rto_min " + rto
+	}
 	ctx := withTimeout(t, 3*time.Minute)
 	client, server := e.connect(ctx, true)
 	defer client.Close()
