@@ -623,7 +623,6 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 		IdleTimeout:      DefaultIdleTimeout,
 		Linger:           DefaultLinger,
 		SubflowDeadAfter: DefaultSubflowDeadAfter,
-		StalePrompt:      true,
 	}
 	if rp.StalePrompt != nil {
 		p.StalePrompt = *rp.StalePrompt

@@ -399,7 +399,7 @@ type Proxy struct {
 	// server-to-client byte the client lacks, prompt the server to
 	// retransmit at once with a translated duplicate-ACK/SACK pattern
 	// and reinject its retransmission on a live subflow
-	// (docs/translation.md, I30). Default true.
+	// (docs/translation.md, I30). Default false (results/path.md).
 	StalePrompt bool
 	// SchedulerRules choose a scheduler per destination prefix (longest
 	// match), overriding Scheduler.

@@ -262,7 +262,7 @@ func engineConfig(cfg *config.Config) translate.Config {
 		DeadAfter:      p.SubflowDeadAfter,
 		Scheduler:      p.Scheduler.String(),
 		StaleAfter:     p.SubflowStaleAfter,
-		NoStalePrompt:  !p.StalePrompt,
+		StalePrompt:    p.StalePrompt,
 		Translate: func(dst netip.Addr, port uint16) bool {
 			return ports.Contains(port) && p.TranslatesPrefix(dst)
 		},

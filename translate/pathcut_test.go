@@ -152,9 +152,9 @@ func promptRun(t *testing.T, cfg Config) (*fixture, int, [][2]uint32) {
 // client has not acknowledged goes stale, P sends S three duplicate ACKs
 // of that byte with SACK blocks for what the client holds beyond it, once
 // per DATA_ACK value; S's retransmission is then reinjected on the live
-// subflow beside its original mapping (I30). Off by Config.NoStalePrompt.
+// subflow beside its original mapping (I30). Only with Config.StalePrompt.
 func TestStalePrompt(t *testing.T) {
-	cfg := Config{MaxConnections: 4, MaxSubflows: 4, Scheduler: "roundrobin", DeadAfter: time.Second, StaleAfter: 100 * time.Millisecond}
+	cfg := Config{MaxConnections: 4, MaxSubflows: 4, Scheduler: "roundrobin", DeadAfter: time.Second, StaleAfter: 100 * time.Millisecond, StalePrompt: true}
 	f, cut, held := promptRun(t, cfg)
 	sBase := f.m.s.isn + 1
 	tick := func() []Packet {
@@ -215,21 +215,21 @@ func TestStalePrompt(t *testing.T) {
 	}
 }
 
-// TestStalePromptOff: with Config.NoStalePrompt, a stale subflow
-// prompts nothing and S's retransmission goes out on its original
-// mapping only, until the subflow is dead (I26).
+// TestStalePromptOff: without Config.StalePrompt (the default), a stale
+// subflow prompts nothing and S's retransmission goes out on its
+// original mapping only, until the subflow is dead (I26).
 func TestStalePromptOff(t *testing.T) {
-	cfg := Config{MaxConnections: 4, MaxSubflows: 4, Scheduler: "roundrobin", DeadAfter: time.Second, StaleAfter: 100 * time.Millisecond, NoStalePrompt: true}
+	cfg := Config{MaxConnections: 4, MaxSubflows: 4, Scheduler: "roundrobin", DeadAfter: time.Second, StaleAfter: 100 * time.Millisecond}
 	f, cut, _ := promptRun(t, cfg)
 	f.m.now += int64(300 * time.Millisecond)
 	f.e.Tick(f.m.now)
 	if n := len(f.e.Emitted()); n != 0 || f.e.cnt.Prompts != 0 {
-		t.Errorf("NoStalePrompt: %d packets, %d prompts", n, f.e.cnt.Prompts)
+		t.Errorf("no StalePrompt: %d packets, %d prompts", n, f.e.cnt.Prompts)
 	}
 	f.e.ClearEmitted()
 	f.m.alloc.reset()
 	_, out := f.send(t, f.spkt(0, f.m.c.sub[0].isn+1+1000, pshF, nil, make([]byte, 1000)), Core, 0)
 	if len(out) != 1 || dstPort(t, &out[0]) != 40000+uint16(cut) || f.e.cnt.Reinjections != 0 {
-		t.Errorf("NoStalePrompt: retransmission as %d packets (first on %d), %d reinjections; want 1 on %d, 0", len(out), dstPort(t, &out[0]), f.e.cnt.Reinjections, 40000+cut)
+		t.Errorf("no StalePrompt: retransmission as %d packets (first on %d), %d reinjections; want 1 on %d, 0", len(out), dstPort(t, &out[0]), f.e.cnt.Reinjections, 40000+cut)
 	}
 }

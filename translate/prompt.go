@@ -29,7 +29,7 @@ const promptDupAcks = 3
 // subflows may go stale (Config.StaleAfter after data became
 // outstanding on it).
 func (e *Engine) armStale(ci int32, at int64) {
-	if e.cfg.NoStalePrompt {
+	if !e.cfg.StalePrompt {
 		return
 	}
 	if !e.wheel.scheduled(ci) || at < e.wheel.deadline[ci] {
@@ -43,7 +43,7 @@ func (e *Engine) armStale(ci int32, at int64) {
 // connection must be looked at again (while any subflow has data
 // outstanding: when it could go stale, or StaleAfter after a prompt).
 func (e *Engine) staleTimer(now int64, ci int32, c *conn, next int64) int64 {
-	if e.cfg.NoStalePrompt {
+	if !e.cfg.StalePrompt {
 		return next
 	}
 	stale := int64(e.cfg.StaleAfter)
@@ -88,7 +88,7 @@ func (e *Engine) otherLive(now int64, ci int32, c *conn, k int) bool {
 // subflow s (index k) is reinjected although s is not dead (I30): the
 // prompt is on, s is stale and another subflow is live.
 func (e *Engine) reinjectStale(now int64, ci int32, c *conn, k int, s *subflow) bool {
-	return !e.cfg.NoStalePrompt && e.staleFor(now, s) && e.otherLive(now, ci, c, k)
+	return e.cfg.StalePrompt && e.staleFor(now, s) && e.otherLive(now, ci, c, k)
 }
 
 // prompt sends S the duplicate-ACK pattern for stale subflow k if k

@@ -399,21 +399,23 @@ func TestPathActiveStandby(t *testing.T) {
 // TestPathCut: path 2 is cut mid-transfer (minrtt); the transfer
 // completes over path 1, byte-exact, and the longest stall is reported.
 //
-// FCP_STALE_PROMPT=off runs it with `stale_prompt = false`, to measure
-// what the prompt of docs/translation.md I30 changes; FCP_SERVER_RTO_MIN
-// (e.g. "1s") raises the server's minimum retransmission timeout (route
-// rto_min), as a longer path would, since on these veths it is 200 ms,
-// close to the stale threshold.
+// FCP_STALE_PROMPT=on runs it with `stale_prompt = true`, to measure
+// what the prompt of docs/translation.md I30 changes;
+// FCP_SERVER_RTO_MIN_US (e.g. 1000000) raises the server's minimum
+// retransmission timeout (net.ipv4.tcp_rto_min_us in its namespace), as
+// a longer path would: on these veths it is 200 ms, close to the stale
+// threshold.
 func TestPathCut(t *testing.T) {
-	prompt := `stale_prompt = true`
-	if os.Getenv("FCP_STALE_PROMPT") == "off" {
-		prompt = `stale_prompt = false`
+	prompt := `stale_prompt = false`
+	if os.Getenv("FCP_STALE_PROMPT") == "on" {
+		prompt = `stale_prompt = true`
 	}
 	e := newPathE2E(t, false, `subflow_stale_after = "150ms"`+"\n"+prompt, `subflow_dead_after = "500ms"`)
-	if rto := os.Getenv("FCP_SERVER_RTO_MIN"); rto != "" {
-		nsRun(t, nsS, "ip", "route", "replace", "default", "via", "198.18.3.1", "dev", "s1", "onlink", "rto_min", rto)
-		t.Cleanup(func() { nsTry(nsS, "ip", "route", "replace", "default", "via", "198.18.3.1", "dev", "s1", "onlink") })
-		prompt += ", server rto_min " + rto
+	if rto := os.Getenv("FCP_SERVER_RTO_MIN_US"); rto != "" {
+		old := strings.TrimSpace(nsRun(t, nsS, "sysctl", "-n", "net.ipv4.tcp_rto_min_us"))
+		nsRun(t, nsS, "sysctl", "-qw", "net.ipv4.tcp_rto_min_us="+rto)
+		t.Cleanup(func() { nsTry(nsS, "sysctl", "-qw", "net.ipv4.tcp_rto_min_us="+old) })
+		prompt += ", server tcp_rto_min_us " + rto
 	}
 	ctx := withTimeout(t, 3*time.Minute)
 	client, server := e.connect(ctx, true)
