@@ -624,6 +624,9 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 		Linger:           DefaultLinger,
 		SubflowDeadAfter: DefaultSubflowDeadAfter,
 	}
+	if rp.StalePrompt != nil {
+		p.StalePrompt = *rp.StalePrompt
+	}
 	if rp.Enabled != nil {
 		p.Enabled = *rp.Enabled
 	}

@@ -395,6 +395,12 @@ type Proxy struct {
 	// is live) after this long with data outstanding and no progress;
 	// zero means a quarter of SubflowDeadAfter.
 	SubflowStaleAfter time.Duration
+	// StalePrompt: when a subflow goes stale holding the first
+	// server-to-client byte the client lacks, prompt the server to
+	// retransmit at once with a translated duplicate-ACK/SACK pattern
+	// and reinject its retransmission on a live subflow
+	// (docs/translation.md, I30). Default false (results/path.md).
+	StalePrompt bool
 	// SchedulerRules choose a scheduler per destination prefix (longest
 	// match), overriding Scheduler.
 	SchedulerRules []SchedulerRule

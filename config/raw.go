@@ -71,6 +71,7 @@ type rawProxy struct {
 	SubflowDeadAfter *string   `toml:"subflow_dead_after"`
 
 	SubflowStaleAfter *string            `toml:"subflow_stale_after"`
+	StalePrompt       *bool              `toml:"stale_prompt"`
 	BackupPorts       *[]string          `toml:"backup_ports"`
 	PortPriority      *[]string          `toml:"port_priority"`
 	SchedulerRules    []rawSchedulerRule `toml:"scheduler_rule"`

@@ -137,6 +137,7 @@ func (w *Worker) publishCounters() {
 	mc.SplitRetransmissions.Store(e.SplitRetransmits)
 	mc.Reinjections.Store(e.Reinjections)
 	mc.SackTableMisses.Store(e.SackTableMisses)
+	mc.StalePrompts.Store(e.Prompts)
 	w.publishPath()
 }
 
@@ -261,6 +262,7 @@ func engineConfig(cfg *config.Config) translate.Config {
 		DeadAfter:      p.SubflowDeadAfter,
 		Scheduler:      p.Scheduler.String(),
 		StaleAfter:     p.SubflowStaleAfter,
+		StalePrompt:    p.StalePrompt,
 		Translate: func(dst netip.Addr, port uint16) bool {
 			return ports.Contains(port) && p.TranslatesPrefix(dst)
 		},

@@ -202,6 +202,38 @@ func (s *Store) clientAcked(t tview, sub uint8, dataAck dsn64) (seq32, bool) {
 	return 0, false
 }
 
+// ClientCarries reports whether a stored mapping of subflow sub maps a
+// subflow byte at or after from to a data byte in [lo, hi): whether an
+// acknowledgement of sub from from onwards may still depend on S holding
+// those data bytes. Cost: the stored mappings of sub at or after from.
+func (s *Store) ClientCarries(m ClientMap, sub uint8, from uint32, lo, hi uint64) bool {
+	t := s.tree(m.h, kindClient)
+	if sub >= MaxSubflows {
+		return false
+	}
+	r := &t.rings[sub]
+	f := seq32(from)
+	i := s.sl.lastSSN(r, f)
+	if i < 0 {
+		i = 0
+	}
+	for ; i < r.len(); i++ {
+		p := s.sl.at(r, i)
+		if p.ssnEnd().le(f) {
+			continue
+		}
+		d, n := p.dsn, p.len()
+		if p.ssn.lt(f) {
+			k := f.diff(p.ssn)
+			d, n = d.add(k), n-k
+		}
+		if d.lt(dsn64(hi)) && dsn64(lo).lt(d.add(n)) {
+			return true
+		}
+	}
+	return false
+}
+
 // ClientTrim forgets subflow sub's bytes below cut = min(ssnAck, the first
 // mapped byte whose DSN is not below dataAck): every forgotten byte is
 // below both acknowledgements. cut becomes the subflow's floor (it never

@@ -103,6 +103,7 @@ type descs struct {
 	xlatSegments, xlatBytes                *prometheus.Desc
 	genACKs, splitRetrans, reinjections    *prometheus.Desc
 	sackTableMisses                        *prometheus.Desc
+	stalePrompts                           *prometheus.Desc
 	ethdev                                 [8]*prometheus.Desc
 	poolInUse, poolCapacity                *prometheus.Desc
 	mapTrees, mapRecords, tokens           *prometheus.Desc
@@ -202,6 +203,7 @@ func NewCollector(o Options) (*Collector, error) {
 	d.splitRetrans = desc("split_retransmissions_total", "Server retransmissions split over several earlier mappings.", w)
 	d.reinjections = desc("reinjections_total", "Ranges reinjected on another subflow after theirs died.", w)
 	d.sackTableMisses = desc("sack_table_misses_total", "Server SACKs not remembered for want of a free SACKed-range table.", w)
+	d.stalePrompts = desc("stale_prompts_total", "Stale subflows for which the server was prompted to retransmit by duplicate ACKs.", w)
 	for i, n := range ethdevNames {
 		d.ethdev[i] = desc("ethdev_"+n[0]+"_total", n[1], []string{"port"})
 	}
@@ -226,7 +228,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		d.handoffsSent, d.handoffsReceived,
 		d.connOpened, d.connClosed, d.connActive, d.connFallback,
 		d.sfOpened, d.sfClosed, d.sfActive, d.joinsAccepted, d.joinsRejected,
-		d.xlatSegments, d.xlatBytes, d.genACKs, d.splitRetrans, d.reinjections, d.sackTableMisses,
+		d.xlatSegments, d.xlatBytes, d.genACKs, d.splitRetrans, d.reinjections, d.sackTableMisses, d.stalePrompts,
 		d.poolInUse, d.poolCapacity, d.mapTrees, d.mapRecords, d.tokens,
 	} {
 		ch <- x
@@ -291,6 +293,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			{d.joinsAccepted, &k.JoinsAccepted},
 			{d.genACKs, &k.GeneratedACKs}, {d.splitRetrans, &k.SplitRetransmissions},
 			{d.reinjections, &k.Reinjections}, {d.sackTableMisses, &k.SackTableMisses},
+			{d.stalePrompts, &k.StalePrompts},
 		} {
 			counter(x.desc, x.v.Load(), name)
 		}

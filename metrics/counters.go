@@ -95,6 +95,10 @@ type Counters struct {
 	// free SACKed-range table ([proxy] sack_tables), so their subflow
 	// acks waited for the server's cumulative ack.
 	SackTableMisses atomic.Uint64
+	// StalePrompts counts stale subflows for which flexcp sent the server
+	// duplicate ACKs (with SACK blocks) so it retransmits at once
+	// ([proxy] stale_prompt).
+	StalePrompts atomic.Uint64
 	// Path is the path quality per access port (path.go).
 	Path [MaxPorts]PathCounters
 

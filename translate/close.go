@@ -203,6 +203,9 @@ func (e *Engine) onTimer(now int64, ci int32) {
 			next = s.deadline
 		}
 	}
+	if c.state == connEstablished {
+		next = e.staleTimer(now, ci, c, next) // I30
+	}
 	e.wheel.schedule(ci, next)
 }
 

@@ -63,6 +63,14 @@ type Config struct {
 	// while another subflow is live (it is not dead: its mappings stay).
 	// Default DeadAfter/4.
 	StaleAfter time.Duration
+	// StalePrompt turns on the prompt of I30: when a subflow goes stale
+	// holding the first S->C byte the client has not acknowledged, P
+	// sends S three duplicate ACKs of it with SACK blocks for what the
+	// client holds beyond, so S retransmits at once, and reinjects a
+	// stale subflow's retransmitted data on a live subflow. Default off:
+	// it did not shorten the stall after a path cut here and lengthened
+	// it in some runs (results/path.md).
+	StalePrompt bool
 
 	// Scheduler names the S->C scheduler (DESIGN 3.5): "minrtt"
 	// (default), "roundrobin", "weighted", "active-standby" or

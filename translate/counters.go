@@ -180,6 +180,8 @@ type Counters struct {
 	Resets            uint64 // RSTs or MP_FASTCLOSE that ended a connection
 	Timeouts          uint64 // connections released by a timer
 	SackTableMisses   uint64 // S segments whose SACKs found no free table (Config.SackTables; I25 skipped)
+	Prompts           uint64 // stale subflows for which S was prompted to retransmit (I30)
+	PromptAcks        uint64 // duplicate ACKs sent to S by those prompts
 
 	// ChecksumUnverified counts client segments with a DSS checksum over
 	// a mapping longer than the segment, forwarded without verifying it

@@ -65,7 +65,7 @@ func (e *Engine) s2c(now int64, p *Packet, ci int32, c *conn) Verdict {
 			c.sAck = ad
 		}
 		if c.nsacked > 0 || pk.opts.NSACK > 0 {
-			e.sackedNote(c) // I25
+			e.sackedNote(ci, c) // I25
 		}
 	}
 	fin := pk.flags&header.TCPFlagFin != 0
@@ -252,7 +252,7 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 					e.cnt.ChecksumMisses++
 				}
 			}
-			if usable && e.isDead(now, s) {
+			if usable && (e.isDead(now, s) || e.reinjectStale(now, ci, c, int(pc.Sub), s)) {
 				if pickFrom(e.scheds[c.sched], e.schedInfo(now, ci, c), int(c.rrLast)) < 0 {
 					e.cnt.Retransmits++ // no live subflow: the original mapping alone
 					continue
@@ -288,6 +288,7 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 		if s.sndUna == s.sndNxt {
 			s.progress = now
 			busy(now, s)
+			e.armStale(ci, now+int64(e.cfg.StaleAfter)+1) // I30
 		}
 		ssn := s.sndNxt
 		// A mapping P could not record could not be resent on the same

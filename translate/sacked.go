@@ -70,8 +70,9 @@ func (e *Engine) putSackTable(c *conn) {
 
 // sackedNote records the SACK blocks of S's segment being translated (TCP
 // space of C->S data) as data-level ranges above S's cumulative ack, and
-// forgets what the cumulative ack now covers.
-func (e *Engine) sackedNote(c *conn) {
+// forgets what the cumulative ack now covers. A range that finds the set
+// full first evicts the ranges no subflow ack still needs (I29).
+func (e *Engine) sackedNote(ci int32, c *conn) {
 	if c.nsacked > 0 {
 		e.sackedTrim(c)
 	}
@@ -96,13 +97,45 @@ func (e *Engine) sackedNote(c *conn) {
 		if c.sackIdx == 0 && !e.takeSackTable(c) {
 			return
 		}
-		e.sackTabs[c.sackIdx].add(c, uint32(l-base), uint32(r-base))
+		t := &e.sackTabs[c.sackIdx]
+		if !t.add(c, uint32(l-base), uint32(r-base)) && e.sackedEvict(ci, c) {
+			t.add(c, uint32(l-base), uint32(r-base))
+		}
 	}
 }
 
+// sackedEvict forgets the SACKed ranges that no established subflow's
+// remaining client mappings (at or after the subflow ack P last sent)
+// carry: the subflow acks have walked past them and nothing waits on
+// them (I29). S's cumulative ack stays below them while a dead subflow's
+// data is missing, so sackedTrim would keep them, and with the set full
+// of them the ranges the surviving subflow needs next, even S's DSACK
+// of the segment it retransmits, would find no room: that subflow would
+// never be acknowledged again (TestClientReinjectsDeadSubflowMapping).
+// It reports whether a range went. Runs only when the set is full.
+func (e *Engine) sackedEvict(ci int32, c *conn) bool {
+	t := &e.sackTabs[c.sackIdx]
+	w := 0
+	for i := 0; i < int(c.nsacked); i++ {
+		lo, hi := uint64(t.base+header.DSN64(t.r[i][0])), uint64(t.base+header.DSN64(t.r[i][1]))
+		for k := 0; k < int(c.nsub); k++ {
+			if s := e.sub(ci, k); s.state == subEstablished && e.store.ClientCarries(c.cmap, uint8(k), s.ackSent, lo, hi) {
+				t.r[w] = t.r[i]
+				w++
+				break
+			}
+		}
+	}
+	gone := w < int(c.nsacked)
+	c.nsacked = uint8(w)
+	return gone
+}
+
 // add merges the range [lo, hi) (offsets from t.base) into c's SACKed
-// set. When the set is full the highest range gives way to a lower one.
-func (t *sackTable) add(c *conn, lo, hi uint32) {
+// set. When the set is full the highest range gives way to a lower one;
+// add reports false if the range was left out (the set is full of lower
+// ranges).
+func (t *sackTable) add(c *conn, lo, hi uint32) bool {
 	for i := 0; i < int(c.nsacked); i++ {
 		r := &t.r[i]
 		if lo <= r[1] && r[0] <= hi {
@@ -132,13 +165,13 @@ func (t *sackTable) add(c *conn, lo, hi uint32) {
 				}
 				k = -1 // start over: the range grew again
 			}
-			return
+			return true
 		}
 	}
 	if int(c.nsacked) < maxSacked {
 		t.r[c.nsacked] = [2]uint32{lo, hi}
 		c.nsacked++
-		return
+		return true
 	}
 	top := 0
 	for i := 1; i < int(c.nsacked); i++ {
@@ -148,7 +181,9 @@ func (t *sackTable) add(c *conn, lo, hi uint32) {
 	}
 	if lo < t.r[top][0] {
 		t.r[top] = [2]uint32{lo, hi}
+		return true
 	}
+	return false
 }
 
 // sackedTrim drops what S's cumulative ack now covers, moves the table's

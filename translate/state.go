@@ -138,7 +138,10 @@ type conn struct {
 	// S resent DATA_ACK's bytes once although the client holds them on
 	// their subflow (I27): a second time, they are reinjected.
 	lostArmed bool
+	// P prompted S with duplicate ACKs of promptDSN (I30, prompt.go).
+	prompted  bool
 	lostDSN   header.DSN64
+	promptDSN header.DSN64
 }
 
 // c2sSeq is tcp_seq(DSN_c) = ISN_c + (DSN_c - IDSN_C) mod 2^32 (I1).

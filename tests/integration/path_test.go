@@ -398,8 +398,25 @@ func TestPathActiveStandby(t *testing.T) {
 
 // TestPathCut: path 2 is cut mid-transfer (minrtt); the transfer
 // completes over path 1, byte-exact, and the longest stall is reported.
+//
+// FCP_STALE_PROMPT=on runs it with `stale_prompt = true`, to measure
+// what the prompt of docs/translation.md I30 changes;
+// FCP_SERVER_RTO_MIN_US (e.g. 1000000) raises the server's minimum
+// retransmission timeout (net.ipv4.tcp_rto_min_us in its namespace), as
+// a longer path would: on these veths it is 200 ms, close to the stale
+// threshold.
 func TestPathCut(t *testing.T) {
-	e := newPathE2E(t, false, `subflow_stale_after = "150ms"`, `subflow_dead_after = "500ms"`)
+	prompt := `stale_prompt = false`
+	if os.Getenv("FCP_STALE_PROMPT") == "on" {
+		prompt = `stale_prompt = true`
+	}
+	e := newPathE2E(t, false, `subflow_stale_after = "150ms"`+"\n"+prompt, `subflow_dead_after = "500ms"`)
+	if rto := os.Getenv("FCP_SERVER_RTO_MIN_US"); rto != "" {
+		old := strings.TrimSpace(nsRun(t, nsS, "sysctl", "-n", "net.ipv4.tcp_rto_min_us"))
+		nsRun(t, nsS, "sysctl", "-qw", "net.ipv4.tcp_rto_min_us="+rto)
+		t.Cleanup(func() { nsTry(nsS, "sysctl", "-qw", "net.ipv4.tcp_rto_min_us="+old) })
+		prompt += ", server tcp_rto_min_us " + rto
+	}
 	ctx := withTimeout(t, 3*time.Minute)
 	client, server := e.connect(ctx, true)
 	defer client.Close()
@@ -413,9 +430,9 @@ func TestPathCut(t *testing.T) {
 	gap, from := longestGap(s, cutAt)
 	m := e.p.mustScrape(t)
 	b1, b2 := s2cBytes(m)
-	t.Logf("path 2 cut at %d MB: longest stall %v (from %v after the cut); %.0f Mbit/s overall; p1 %.1f MB, p2 %.1f MB; reinjections %v, dead %v",
-		mark>>20, gap.Round(time.Millisecond), from.Sub(cutAt).Round(time.Millisecond), rate(s), b1/1e6, b2/1e6,
-		sum(m, "flexcp_reinjections_total"), sum(m, "flexcp_path_dead_total", `port="p2"`))
+	t.Logf("path 2 cut at %d MB (%s): longest stall %v (from %v after the cut); %.0f Mbit/s overall; p1 %.1f MB, p2 %.1f MB; reinjections %v, dead %v, stale prompts %v",
+		mark>>20, prompt, gap.Round(time.Millisecond), from.Sub(cutAt).Round(time.Millisecond), rate(s), b1/1e6, b2/1e6,
+		sum(m, "flexcp_reinjections_total"), sum(m, "flexcp_path_dead_total", `port="p2"`), sum(m, "flexcp_stale_prompts_total"))
 	t.Logf("MB received after the cut: %s", progressAfter(s, cutAt, 250*time.Millisecond, 40))
 	if b2 == 0 {
 		t.Errorf("path 2 carried no server-to-client data before the cut")

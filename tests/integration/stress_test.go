@@ -13,11 +13,20 @@ import (
 )
 
 // TestE2EPathDown: path 2 stops carrying packets in the middle of a
-// download; the transfer completes over path 1, byte-exact. The upload
-// version stalls here (docs/translation.md, Known gaps) and runs with
-// `make test-stress` (TestE2EPathDownUpload) until that is fixed.
+// download; the transfer completes over path 1, byte-exact.
 func TestE2EPathDown(t *testing.T) {
 	pathDown(t, "down")
+}
+
+// TestE2EPathDownUpload: path 2 stops carrying packets in the middle of
+// an upload; the transfer completes over path 1, byte-exact. It stalled
+// in 2 of 3 runs until flexcp stopped filling its SACKed-range table with
+// ranges the surviving subflow's ack had passed (docs/translation.md,
+// I29): the client's surviving subflow then sat in retransmission
+// backoff, S answering each retransmission with a DSACK that flexcp could
+// not record.
+func TestE2EPathDownUpload(t *testing.T) {
+	pathDown(t, "up")
 }
 
 // pathDown runs one transfer of 96 MB in direction dir ("up": client to
