@@ -164,6 +164,21 @@ func TestKeyExchangeConcurrent(t *testing.T) {
 func TestKeyExchangeRingFull(t *testing.T) {
 	_, pools := exchangePools(t, 2, 4, 8)
 	p0, p1 := pools[0], pools[1]
+	if err := p1.Fill(); err != nil || p1.Len() != 4 {
+		t.Fatalf("Fill: %v, own %d", err, p1.Len())
+	}
+	for range 4 {
+		p1.Get()
+	}
+	h := p1.Stats().Handed
+	for range h { // what core 1 handed to core 0 while filling
+		if _, ok := p0.Get(); !ok {
+			t.Fatal("core 0: a key core 1 handed over is missing")
+		}
+	}
+	if _, ok := p0.Get(); ok || h == 0 {
+		t.Fatalf("core 0: %d keys from core 1, then one more", h)
+	}
 	placed, err := p0.Refill(1000)
 	if err != nil {
 		t.Fatal(err)

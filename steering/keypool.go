@@ -227,6 +227,20 @@ func (p *KeyPool) Refill(max int) (placed int, err error) {
 	return placed, nil
 }
 
+// Fill grinds until the pool's own ring is full (at start-up), handing
+// the keys it finds for other cores to them as far as their rings take
+// them (with an exchange).
+func (p *KeyPool) Fill() error {
+	for p.n < len(p.ring) {
+		k, err := p.grind()
+		if err != nil {
+			return err
+		}
+		p.keep(k)
+	}
+	return nil
+}
+
 // keep appends k to the pool's own ring, which has room.
 func (p *KeyPool) keep(k KeyToken) {
 	i := p.head + p.n
