@@ -26,10 +26,11 @@ const (
 // others, is ground inside the timed loop by some worker. Owned by one
 // worker goroutine.
 type exchangeKeys struct {
-	pools []*steering.KeyPool
-	next  int
-	drawn uint64
-	err   error
+	pools  []*steering.KeyPool
+	next   int // pool NextHashedKey draws from
+	refill int // pool Refill refills
+	drawn  uint64
+	err    error
 }
 
 // newExchangeKeys returns the key sources of workers workers over one
@@ -80,12 +81,17 @@ func (k *exchangeKeys) NextHashedKey() (uint64, uint32, uint64, bool) {
 	return kt.Key, kt.Token, kt.IDSN, true
 }
 
-// Refill implements translate.KeySource: a few keys on every pool.
+// Refill implements translate.KeySource: a few keys on one pool, the
+// pools taking turns, so that a worker playing several cores grinds ahead
+// per connection what one core would (refilling every pool on every tick
+// would stock keys the phase never draws, charged to it all the same).
 func (k *exchangeKeys) Refill() {
-	for _, p := range k.pools {
-		if _, err := p.Refill(keyRefillTick); err != nil {
-			k.err = err
-		}
+	p := k.pools[k.refill]
+	if k.refill++; k.refill == len(k.pools) {
+		k.refill = 0
+	}
+	if _, err := p.Refill(keyRefillTick); err != nil {
+		k.err = err
 	}
 }
 
