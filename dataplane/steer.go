@@ -53,6 +53,10 @@ const maxSubflowsPerCore = 1 << 16
 // keyPoolSize is the number of keys each worker keeps ready.
 const keyPoolSize = 1024
 
+// keyInbound is about how many keys ground by other workers each worker
+// can hold in its inbound rings of the key exchange, all rings together.
+const keyInbound = 1024
+
 // Key refills: a few keys per engine tick, more when the worker is idle.
 const (
 	keyRefillTick = 4
@@ -125,20 +129,35 @@ type steerCounters struct {
 	learned, updLost           atomic.Uint64
 	reasons                    [steering.NumReasons]atomic.Uint64
 	subflows                   atomic.Int64
+	keyHashes, keyGround       atomic.Uint64 // the key pool's KeyPoolStats
+	keyHanded, keyDropped      atomic.Uint64
+	keyReceived                atomic.Uint64
 }
 
 // poolKeys is the translator's KeySource on a worker: keys whose token's
-// low bits name the worker (DESIGN.md section 5) from a steering.KeyPool,
-// refilled a little on every engine tick and more when the worker is
-// idle. Tokens are unique across workers because their owner bits differ,
-// and within a worker because the engine draws again on a clash.
+// low bits name the worker (DESIGN.md section 5) from a steering.KeyPool
+// of the workers' steering.KeyExchange (the keys a worker grinds for
+// other workers go to them), refilled a little on every engine tick and
+// more when the worker is idle. Tokens are unique across workers because
+// their owner bits differ, and within a worker because the engine draws
+// again on a clash.
 type poolKeys struct{ p *steering.KeyPool }
 
-// NextKey pops a ready key, or grinds one (Mask+1 SHA-256 on average)
-// when the pool is empty; false only if the random source fails.
+var _ translate.HashedKeySource = poolKeys{}
+
+// NextKey pops a ready key (the worker's own, else one another worker
+// ground for it), or grinds one when none is ready; false only if the
+// random source fails.
 func (k poolKeys) NextKey() (uint64, bool) {
 	kt, err := k.p.Next()
 	return kt.Key, err == nil && kt.Key != 0
+}
+
+// NextHashedKey is NextKey with the key's token and IDSN, which the pool
+// computed when it ground the key (translate.HashedKeySource).
+func (k poolKeys) NextHashedKey() (uint64, uint32, uint64, bool) {
+	kt, err := k.p.Next()
+	return kt.Key, kt.Token, kt.IDSN, err == nil && kt.Key != 0
 }
 
 // Refill adds a few keys; the engine calls it from Tick.
@@ -149,6 +168,7 @@ type multicore struct {
 	rs      *steering.Ruleset
 	rings   [][]*dpdk.Ring // rings[i][j]: worker i to worker j
 	upd     [][]*updateRing
+	keyx    *steering.KeyExchange // the workers' key pools trade keys here
 	reports []nicconf.Report
 	inst    *nicconf.Installer // nil unless a port offloads subflow rules
 }
@@ -187,6 +207,9 @@ func (d *Dataplane) setupMulticore(nw int) error {
 		return fmt.Errorf("dataplane: steering: %w", err)
 	}
 	mc.rs = rs
+	if mc.keyx, err = steering.NewKeyExchange(rs.Tokens(), steering.KeyExchangeRingCap(nw, keyInbound)); err != nil {
+		return fmt.Errorf("dataplane: key exchange: %w", err)
+	}
 	software := false
 	for i := range d.ports {
 		p := &d.ports[i]
@@ -272,11 +295,11 @@ func (d *Dataplane) newSteerState(w *Worker, cfg *translate.Config) (*steerState
 		return st, nil
 	}
 	st.cls = steering.NewClassifier(mc.rs)
-	pool, err := steering.NewKeyPool(mc.rs.Tokens(), w.id, keyPoolSize, nil)
+	pool, err := mc.keyx.Pool(w.id, keyPoolSize, nil)
 	if err != nil {
 		return nil, fmt.Errorf("dataplane: worker %d: key pool: %w", w.id, err)
 	}
-	if _, err := pool.Refill(keyPoolSize); err != nil {
+	if err := pool.Fill(); err != nil {
 		return nil, fmt.Errorf("dataplane: worker %d: key pool: %w", w.id, err)
 	}
 	st.keys = &poolKeys{pool}
@@ -554,6 +577,14 @@ func (w *Worker) publishSteer() {
 	}
 	if st.cls != nil {
 		st.pub.subflows.Store(int64(st.cls.SubflowsOf(w.id)))
+	}
+	if st.keys != nil {
+		ks := st.keys.p.Stats()
+		st.pub.keyHashes.Store(ks.Hashes)
+		st.pub.keyGround.Store(ks.Ground)
+		st.pub.keyHanded.Store(ks.Handed)
+		st.pub.keyDropped.Store(ks.Dropped)
+		st.pub.keyReceived.Store(ks.Received)
 	}
 }
 

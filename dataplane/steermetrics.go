@@ -10,12 +10,15 @@ import (
 // steerCollector exports the multicore counters: packets handed between
 // workers per pair, handoff drops (ring full), ARP/NDP copies, lost
 // Updates, classifier decisions per reason, join-subflow entries per
-// owner, and per port whether steering runs in software.
+// owner, per port whether steering runs in software, and the key
+// pools' grinding and key exchange.
 type steerCollector struct {
 	d                                    *Dataplane
 	handoff, handoffDrops, handoffRecv   *prometheus.Desc
 	learn, updLost, classified, subflows *prometheus.Desc
 	software                             *prometheus.Desc
+	keyHashes, keyGround, keyHanded      *prometheus.Desc
+	keyDropped, keyReceived              *prometheus.Desc
 }
 
 func newSteerCollector(d *Dataplane) *steerCollector {
@@ -37,12 +40,23 @@ func newSteerCollector(d *Dataplane) *steerCollector {
 			"Join-subflow entries a worker owns in the classifiers.", []string{"worker"}, nil),
 		software: prometheus.NewDesc("flexcp_port_steering_software",
 			"1 when the port does not steer every packet to its owner's queue and workers classify and hand over in software.", []string{"port"}, nil),
+		keyHashes: prometheus.NewDesc("flexcp_keys_sha256_total",
+			"SHA-256 computations the worker's key pool did grinding keys (candidates tried).", []string{"worker"}, nil),
+		keyGround: prometheus.NewDesc("flexcp_keys_ground_total",
+			"Keys the worker ground whose token names a worker (its own or another's).", []string{"worker"}, nil),
+		keyHanded: prometheus.NewDesc("flexcp_keys_handed_over_total",
+			"Keys the worker ground for another worker and put into that worker's inbound ring.", []string{"worker"}, nil),
+		keyDropped: prometheus.NewDesc("flexcp_keys_dropped_total",
+			"Keys the worker ground and threw away because the ring to their worker (or its own pool) was full.", []string{"worker"}, nil),
+		keyReceived: prometheus.NewDesc("flexcp_keys_received_total",
+			"Keys the worker took from other workers' rings.", []string{"worker"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *steerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.handoff, c.handoffDrops, c.handoffRecv, c.learn, c.updLost, c.classified, c.subflows, c.software} {
+	for _, d := range []*prometheus.Desc{c.handoff, c.handoffDrops, c.handoffRecv, c.learn, c.updLost, c.classified, c.subflows, c.software,
+		c.keyHashes, c.keyGround, c.keyHanded, c.keyDropped, c.keyReceived} {
 		ch <- d
 	}
 }
@@ -74,6 +88,13 @@ func (c *steerCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.classified, prometheus.CounterValue, float64(st.pub.reasons[r].Load()), me, r.String())
 		}
 		ch <- prometheus.MustNewConstMetric(c.subflows, prometheus.GaugeValue, float64(st.pub.subflows.Load()), me)
+		if st.keys != nil {
+			ch <- prometheus.MustNewConstMetric(c.keyHashes, prometheus.CounterValue, float64(st.pub.keyHashes.Load()), me)
+			ch <- prometheus.MustNewConstMetric(c.keyGround, prometheus.CounterValue, float64(st.pub.keyGround.Load()), me)
+			ch <- prometheus.MustNewConstMetric(c.keyHanded, prometheus.CounterValue, float64(st.pub.keyHanded.Load()), me)
+			ch <- prometheus.MustNewConstMetric(c.keyDropped, prometheus.CounterValue, float64(st.pub.keyDropped.Load()), me)
+			ch <- prometheus.MustNewConstMetric(c.keyReceived, prometheus.CounterValue, float64(st.pub.keyReceived.Load()), me)
+		}
 	}
 	if c.d.multi == nil || c.d.multi.rs == nil {
 		return

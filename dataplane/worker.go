@@ -271,8 +271,9 @@ func (w *Worker) run(stop <-chan struct{}) error {
 			continue
 		}
 		empty++
-		if w.st != nil && w.st.keys != nil && w.st.keys.p.Len() < w.st.keys.p.Cap() {
-			// Idle: grind keys for the connections to come.
+		if w.st != nil && w.st.keys != nil && w.st.keys.p.Wants() {
+			// Idle: grind keys for the connections to come (this
+			// worker's and, through the key exchange, the others').
 			w.st.keys.p.Refill(keyRefillIdle)
 			continue
 		}

@@ -14,7 +14,9 @@
 //     bits of its token (token & Mask, Mask = next power of two of the
 //     worker count, minus one) name the owner core; a KeyPool per core
 //     grinds such keys in advance (Refill when idle, Next when a SYN/ACK
-//     needs one).
+//     needs one), and the pools of one KeyExchange hand the keys they
+//     grind for other cores to those cores through single-producer/
+//     single-consumer rings, so no key is wasted.
 //   - Rules as data (Rule, Ruleset): the default symmetric-RSS rule, per
 //     core MP_JOIN token rules (one per IP version and MP_JOIN SYN layout,
 //     since a NIC matches fixed offsets), and per join subflow 5-tuple
@@ -53,7 +55,9 @@
 //     hash for anything else.
 //   - A non-power-of-two worker count wastes token space: with 24 workers,
 //     token owner fields 24-31 are never handed out, and a key costs 32
-//     SHA-256 computations on average (2 for N=2).
+//     SHA-256 computations on average (2 for N=2) for a pool alone, 1.33
+//     (1 for N=2) when every core draws through a KeyExchange. A key
+//     whose core's ring is full is dropped (counted), not waited for.
 //   - IPv6 extension headers are not walked (the packet is hashed by its
 //     addresses), nor are IPv4 fragments reassembled (hashed by addresses,
 //     as NICs do): such packets of a connection may land on another core

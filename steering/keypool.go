@@ -2,14 +2,15 @@ package steering
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"io"
 )
 
 // keyBatch is the number of candidate keys read from the random source in
-// one call (8 bytes each).
-const keyBatch = 64
+// one call (8 bytes each, 2 KiB a read).
+const keyBatch = 256
 
 // maxGrind bounds the candidates tried for one key. With at most 256
 // workers a candidate fits a core with probability at least 1/256, so
@@ -24,10 +25,42 @@ var (
 	ErrKeyGrind    = errors.New("steering: no key for this core after 2^20 candidates: random source broken")
 )
 
-// KeyToken is an MPTCP key and its token.
+// KeyToken is an MPTCP key with its token and IDSN (RFC 8684 section
+// 3.1: the most and the least significant bits of one SHA-256 of the
+// key), both from the hash that chose the key, so that whoever uses the
+// key need not hash it again.
 type KeyToken struct {
 	Key   uint64
+	IDSN  uint64
 	Token uint32
+}
+
+// keyHash returns the token and IDSN of key (one SHA-256).
+func keyHash(key uint64) (token uint32, idsn uint64) {
+	var in [8]byte
+	binary.BigEndian.PutUint64(in[:], key)
+	h := sha256.Sum256(in[:])
+	return binary.BigEndian.Uint32(h[0:4]), binary.BigEndian.Uint64(h[24:32])
+}
+
+// KeyPoolStats are a pool's counters since it was created.
+type KeyPoolStats struct {
+	// Hashes is the SHA-256 computations done (candidates tried).
+	Hashes uint64
+	// Ground is the candidates whose token names a core (of any core):
+	// keys. The rest (owner field at or above the worker count) name no
+	// core and are no key for anyone.
+	Ground uint64
+	// Handed is the keys ground for another core and put into its
+	// inbound ring.
+	Handed uint64
+	// Dropped is the keys ground and thrown away: for another core whose
+	// ring from this pool was full or, without an exchange, for any other
+	// core; for this core while its own ring was full (Refill grinding
+	// for the others).
+	Dropped uint64
+	// Received is the keys taken from other cores' rings.
+	Received uint64
 }
 
 // KeyPool keeps keys whose token names one core (TokenEncoding), ground in
@@ -37,6 +70,10 @@ type KeyToken struct {
 // one refill never delays polling for long) and Next grinds on demand only
 // when the pool is empty. Whether a token is unique on the proxy is the
 // caller's check (its token table): on a clash it takes the next key.
+//
+// A pool from NewKeyPool stands alone and throws away the keys it grinds
+// for other cores. A pool from KeyExchange.Pool hands them to their cores
+// and takes theirs: Get serves its own ring first, then its inbound rings.
 //
 // A KeyPool is owned by one worker and not safe for concurrent use. Get
 // and a Next served from the pool do not allocate.
@@ -52,7 +89,11 @@ type KeyPool struct {
 	buf [keyBatch * 8]byte
 	pos int // bytes of buf consumed
 
-	hashes uint64
+	out  []*keyRing // out[c]: toward core c (nil for this core); nil without an exchange
+	in   []*keyRing // from every other core
+	next int        // inbound ring Get tries first
+
+	st KeyPoolStats
 }
 
 // NewKeyPool returns an empty pool of up to capacity keys for core under
@@ -83,12 +124,16 @@ func (p *KeyPool) Cap() int { return len(p.ring) }
 
 // Hashes returns the number of SHA-256 computations done so far (candidates
 // tried), for a metric.
-func (p *KeyPool) Hashes() uint64 { return p.hashes }
+func (p *KeyPool) Hashes() uint64 { return p.st.Hashes }
 
-// Get pops a ready key; ok is false when the pool is empty.
+// Stats returns the pool's counters.
+func (p *KeyPool) Stats() KeyPoolStats { return p.st }
+
+// Get pops a ready key: from the pool's own ring, else from the other
+// cores' rings toward it (taking turns); ok is false when all are empty.
 func (p *KeyPool) Get() (k KeyToken, ok bool) {
 	if p.n == 0 {
-		return KeyToken{}, false
+		return p.getInbound()
 	}
 	k = p.ring[p.head]
 	p.head++
@@ -99,6 +144,36 @@ func (p *KeyPool) Get() (k KeyToken, ok bool) {
 	return k, true
 }
 
+// getInbound pops a key other cores ground for this one.
+func (p *KeyPool) getInbound() (KeyToken, bool) {
+	for range len(p.in) {
+		r := p.in[p.next]
+		if k, ok := r.pop(); ok {
+			p.st.Received++
+			return k, true
+		}
+		if p.next++; p.next == len(p.in) {
+			p.next = 0
+		}
+	}
+	return KeyToken{}, false
+}
+
+// Wants reports whether grinding now would keep a key: the pool's own
+// ring has room, or (with an exchange) some core's ring from this pool
+// does. A worker grinds when idle while it wants.
+func (p *KeyPool) Wants() bool {
+	if p.n < len(p.ring) {
+		return true
+	}
+	for _, r := range p.out {
+		if r != nil && r.room() {
+			return true
+		}
+	}
+	return false
+}
+
 // Next pops a ready key or, when the pool is empty, grinds one now.
 func (p *KeyPool) Next() (KeyToken, error) {
 	if k, ok := p.Get(); ok {
@@ -107,41 +182,116 @@ func (p *KeyPool) Next() (KeyToken, error) {
 	return p.grind()
 }
 
-// Refill grinds keys until the pool is full or max keys were added, and
-// returns how many it added. Call it when the worker is idle.
-func (p *KeyPool) Refill(max int) (added int, err error) {
-	for added < max && p.n < len(p.ring) {
-		k, err := p.grind()
-		if err != nil {
-			return added, err
+// Refill grinds until max keys were placed or the pool no longer Wants,
+// and returns how many keys it placed. Without an exchange a key placed is
+// one added to the pool (keys of other cores are thrown away). With one, a
+// key placed is one kept or handed to its core; keys for a full ring are
+// dropped (counted) and do not count. Call it when the worker is idle or
+// on a timer, with a small max so that one refill never delays polling for
+// long.
+func (p *KeyPool) Refill(max int) (placed int, err error) {
+	if p.out == nil {
+		for placed < max && p.n < len(p.ring) {
+			k, err := p.grind()
+			if err != nil {
+				return placed, err
+			}
+			p.keep(k)
+			placed++
 		}
-		i := p.head + p.n
-		if i >= len(p.ring) {
-			i -= len(p.ring)
-		}
-		p.ring[i] = k
-		p.n++
-		added++
+		return placed, nil
 	}
-	return added, nil
+	for placed < max && p.Wants() {
+		// Each pass ends with a key, kept, handed or dropped; a drop
+		// sends the loop back through Wants.
+		for placed < max {
+			k, owner, err := p.candidate()
+			if err != nil {
+				return placed, err
+			}
+			if owner == p.core {
+				if p.n == len(p.ring) {
+					p.st.Dropped++
+					break
+				}
+				p.keep(k)
+			} else if !p.out[owner].push(k) {
+				p.st.Dropped++
+				break
+			} else {
+				p.st.Handed++
+			}
+			placed++
+		}
+	}
+	return placed, nil
 }
 
-// grind draws candidates until one's token names the pool's core.
+// Fill grinds until the pool's own ring is full (at start-up), handing
+// the keys it finds for other cores to them as far as their rings take
+// them (with an exchange).
+func (p *KeyPool) Fill() error {
+	for p.n < len(p.ring) {
+		k, err := p.grind()
+		if err != nil {
+			return err
+		}
+		p.keep(k)
+	}
+	return nil
+}
+
+// keep appends k to the pool's own ring, which has room.
+func (p *KeyPool) keep(k KeyToken) {
+	i := p.head + p.n
+	if i >= len(p.ring) {
+		i -= len(p.ring)
+	}
+	p.ring[i] = k
+	p.n++
+}
+
+// grind draws candidates until one's token names the pool's core, handing
+// the keys it finds for other cores to them (with an exchange).
 func (p *KeyPool) grind() (KeyToken, error) {
+	for try := 0; try < maxGrind; try++ {
+		k, owner, err := p.candidate()
+		if err != nil {
+			return KeyToken{}, err
+		}
+		if owner == p.core {
+			return k, nil
+		}
+		if p.out != nil && p.out[owner].push(k) {
+			p.st.Handed++
+		} else {
+			p.st.Dropped++
+		}
+	}
+	return KeyToken{}, ErrKeyGrind
+}
+
+// candidate draws random candidates until one's token names a core, and
+// returns that key and core. Key 0 is skipped (callers use 0 for none).
+func (p *KeyPool) candidate() (KeyToken, int, error) {
 	for try := 0; try < maxGrind; try++ {
 		if p.pos == len(p.buf) {
 			if _, err := io.ReadFull(p.rand, p.buf[:]); err != nil {
-				return KeyToken{}, err
+				return KeyToken{}, 0, err
 			}
 			p.pos = 0
 		}
 		key := binary.BigEndian.Uint64(p.buf[p.pos:])
 		p.pos += 8
-		tok := Token(key)
-		p.hashes++
-		if p.enc.KeyAccepts(p.core, tok) {
-			return KeyToken{Key: key, Token: tok}, nil
+		if key == 0 {
+			continue
+		}
+		tok, idsn := keyHash(key)
+		p.st.Hashes++
+		if owner, ok := p.enc.TokenOwner(tok); ok {
+			p.st.Ground++
+			return KeyToken{Key: key, IDSN: idsn, Token: tok}, owner, nil
 		}
 	}
-	return KeyToken{}, ErrKeyGrind
+	return KeyToken{}, 0, ErrKeyGrind
 }

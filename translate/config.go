@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/flexcp/flexcp/translate/mpcrypto"
 )
 
 // Config is the engine's setup. The zero value of every field selects its
@@ -257,16 +259,36 @@ type KeySource interface {
 	Refill()
 }
 
+// HashedKeySource is a KeySource that hashed its keys when it chose them
+// (to test their tokens) and hands out each key with its token and IDSN
+// (RFC 8684 section 3.1: the most and least significant bits of
+// SHA-256(key)), sparing the engine one SHA-256 per handshake. The engine
+// uses NextHashedKey instead of NextKey when Config.Keys implements it; a
+// wrong token or IDSN breaks the connection, so only a source that
+// computed them from the key itself may implement it.
+type HashedKeySource interface {
+	KeySource
+	NextHashedKey() (key uint64, token uint32, idsn uint64, ok bool)
+}
+
 // RandomKeys is the default KeySource: keys from crypto/rand in batches,
 // each kept only if its token passes an accept predicate (multicore: the
-// token's low bits must name the owner core, DESIGN 5). Not safe for
-// concurrent use: it belongs to one Engine.
+// token's low bits must name the owner core, DESIGN 5). It hashes every
+// key in Refill and keeps its token and IDSN (HashedKeySource), so the
+// packet path does not hash key_P. Not safe for concurrent use: it
+// belongs to one Engine.
 type RandomKeys struct {
 	accept func(token uint32) bool
-	keys   []uint64 // ring of ready keys
+	keys   []hashedKey // ring of ready keys
 	head   int
 	n      int
 	raw    []byte
+}
+
+// hashedKey is a ready key with its token and IDSN.
+type hashedKey struct {
+	key, idsn uint64
+	token     uint32
 }
 
 // NewRandomKeys returns a RandomKeys holding up to batch keys whose token
@@ -275,15 +297,21 @@ func NewRandomKeys(batch int, accept func(token uint32) bool) *RandomKeys {
 	if batch < 4 {
 		batch = 4
 	}
-	r := &RandomKeys{accept: accept, keys: make([]uint64, batch), raw: make([]byte, 8*batch)}
+	r := &RandomKeys{accept: accept, keys: make([]hashedKey, batch), raw: make([]byte, 8*batch)}
 	r.Refill()
 	return r
 }
 
 // NextKey pops a ready key.
 func (r *RandomKeys) NextKey() (uint64, bool) {
+	k, _, _, ok := r.NextHashedKey()
+	return k, ok
+}
+
+// NextHashedKey pops a ready key with its token and IDSN.
+func (r *RandomKeys) NextHashedKey() (key uint64, token uint32, idsn uint64, ok bool) {
 	if r.n == 0 {
-		return 0, false
+		return 0, 0, 0, false
 	}
 	k := r.keys[r.head]
 	r.head++
@@ -291,12 +319,12 @@ func (r *RandomKeys) NextKey() (uint64, bool) {
 		r.head = 0
 	}
 	r.n--
-	return k, true
+	return k.key, k.token, k.idsn, true
 }
 
 // Refill tops the batch up from crypto/rand, keeping only keys whose token
-// is accepted. With a predicate that accepts one token in N, a refill
-// computes about N SHA-256 per key.
+// is accepted. It computes one SHA-256 per candidate: with a predicate
+// that accepts one token in N, about N per key.
 func (r *RandomKeys) Refill() {
 	for tries := 0; r.n < len(r.keys) && tries < 64; tries++ {
 		if _, err := rand.Read(r.raw); err != nil {
@@ -307,10 +335,11 @@ func (r *RandomKeys) Refill() {
 			if k == 0 {
 				continue
 			}
-			if r.accept != nil && !r.accept(keyToken(k)) {
+			tok, idsn := mpcrypto.KeyHash(k)
+			if r.accept != nil && !r.accept(tok) {
 				continue
 			}
-			r.keys[(r.head+r.n)%len(r.keys)] = k
+			r.keys[(r.head+r.n)%len(r.keys)] = hashedKey{key: k, idsn: idsn, token: tok}
 			r.n++
 		}
 	}

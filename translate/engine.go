@@ -21,6 +21,7 @@ type Engine struct {
 	alloc  Allocator
 	scheds []Scheduler // index conn.sched: Config.Scheduler, then SchedulerRules
 	keys   KeySource
+	hkeys  HashedKeySource // keys, when it also gives tokens and IDSNs
 	hasher mpcrypto.Hasher
 	rng    *rand.ChaCha8
 	seed   uint64
@@ -105,6 +106,7 @@ func New(cfg Config, alloc Allocator) (*Engine, error) {
 		store:   store,
 		emitted: make([]Packet, 0, cfg.EmitCapacity),
 	}
+	e.hkeys, _ = cfg.Keys.(HashedKeySource)
 	for i := range e.free {
 		e.free[i] = int32(cfg.MaxConnections - 1 - i)
 	}

@@ -202,12 +202,20 @@ func (e *Engine) serverSynAck(now int64, p *Packet, ci int32, c *conn) Verdict {
 		// RFC 8684 3.2: the token must be unique on this proxy; DESIGN 5:
 		// the key source already encodes the owner core.
 		for tries := 0; tries < 4; tries++ {
-			k, ok := e.keys.NextKey()
+			var k, idsn uint64
+			var tok uint32
+			var ok bool
+			if e.hkeys != nil {
+				// The source hashed the key when it chose it.
+				k, tok, idsn, ok = e.hkeys.NextHashedKey()
+			} else if k, ok = e.keys.NextKey(); ok {
+				// One SHA-256 gives the token and IDSN_P (used below).
+				tok, idsn = mpcrypto.KeyHash(k)
+			}
 			if !ok {
 				break
 			}
-			// One SHA-256 gives the token and IDSN_P (used below).
-			if tok, idsn := mpcrypto.KeyHash(k); e.findToken(tok) < 0 {
+			if e.findToken(tok) < 0 {
 				c.keyP, c.tokenP, c.idsnP = k, tok, header.DSN64(idsn)
 				break
 			}

@@ -12,7 +12,10 @@
 //  2. connection setup: full MP_CAPABLE handshakes plus one join per
 //     connection, in waves of 128 with Tick between waves, released by the
 //     engine's timers between batches; connections per second per worker,
-//     over wall time (model included) and over engine time;
+//     over wall time (model included) and over engine time; key_P's
+//     tokens name cores of a KeyCores-core proxy, drawn from one
+//     steering.KeyExchange with every pool's grinding timed, and the
+//     SHA-256 per key reported;
 //  3. data: N connections x M subflows per worker, ack-clocked, for the
 //     duration: packets per second, payload Gbit/s, engine ns per packet
 //     by ingress side (time inside ProcessBurst), allocations per packet

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/flexcp/flexcp/bench/model"
+	"github.com/flexcp/flexcp/steering"
 )
 
 // Options are the engine mode's settings (the flags of flexcp-pktgen).
@@ -49,6 +50,12 @@ type Options struct {
 	// SetupBatch is the number of connections set up before the engine's
 	// timers release them (0: 4096).
 	SetupBatch int
+	// KeyCores is the core count whose token encoding key_P must follow
+	// in the setup phase (0: Workers; at least Workers, at most
+	// steering.MaxWorkers): keys come from one steering.KeyExchange
+	// with a pool per core, each worker drawing from the pools of cores
+	// w, w+Workers, ... in turn, all grinding timed.
+	KeyCores int
 	// Progress receives a line per second during the data phase (nil:
 	// none).
 	Progress io.Writer
@@ -76,6 +83,12 @@ func (o *Options) fill() error {
 	}
 	if o.SetupBatch <= 0 {
 		o.SetupBatch = 4096
+	}
+	if o.KeyCores == 0 {
+		o.KeyCores = o.Workers
+	}
+	if o.KeyCores < o.Workers || o.KeyCores > steering.MaxWorkers {
+		return fmt.Errorf("pktgen: key cores %d: want %d (the workers) to %d", o.KeyCores, o.Workers, steering.MaxWorkers)
 	}
 	if o.Direction == 0 {
 		o.Direction = model.Both
@@ -127,7 +140,7 @@ func RunEngine(o Options) (*Report, error) {
 	r.Config = ReportConfig{Duration: o.Duration.String(), Connections: o.Connections, Subflows: o.Subflows,
 		Sizes: o.Sizes, Mix: o.Mix, Direction: o.Direction.String(), Workers: o.Workers, Pin: o.Pin,
 		Window: o.Window, AckRatio: o.AckRatio, IdleConns: o.IdleConns, SetupBatch: o.SetupBatch,
-		SetupDuration: o.SetupDuration.String(), ModelDuration: o.ModelDuration.String()}
+		SetupDuration: o.SetupDuration.String(), ModelDuration: o.ModelDuration.String(), KeyCores: o.KeyCores}
 	mc := o.modelConfig(o.Connections, o.Subflows, 1)
 	r.Config.Window, r.Config.AckRatio = defaulted(mc)
 	if o.IdleConns > 0 {
@@ -212,6 +225,10 @@ func setupRate(o *Options, r *Report) error {
 		cpu              int
 	}
 	out := make([]res, o.Workers)
+	keys, err := newExchangeKeys(o.Workers, o.KeyCores)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < o.Workers; w++ {
 		wg.Add(1)
@@ -224,7 +241,9 @@ func setupRate(o *Options, r *Report) error {
 			}
 			m, err := model.New(model.Config{Connections: o.SetupBatch, Subflows: 2, Seed: uint64(100 + w)})
 			if err == nil {
-				err = m.AttachEngine(m.EngineConfig())
+				cfg := m.EngineConfig()
+				cfg.Keys = keys[w]
+				err = m.AttachEngine(cfg)
 			}
 			if err != nil {
 				rs.err = err
@@ -240,6 +259,10 @@ func setupRate(o *Options, r *Report) error {
 					return
 				}
 				rs.wallNs += model.Nanotime() - t0
+				if err := keys[w].err; err != nil {
+					rs.err = err
+					return
+				}
 				rs.cpuNs += threadCPU() - c0
 				rs.engineNs += m.Stats.EngineNs[0] + m.Stats.EngineNs[1] + m.Stats.TickNs
 				rs.conns += uint64(o.SetupBatch)
@@ -251,7 +274,15 @@ func setupRate(o *Options, r *Report) error {
 		}()
 	}
 	wg.Wait()
-	s := &SetupRate{Batch: o.SetupBatch, Subflows: 2}
+	s := &SetupRate{Batch: o.SetupBatch, Subflows: 2, KeyCores: o.KeyCores}
+	var hashes, drawn uint64
+	for _, k := range keys {
+		hashes += k.hashes()
+		drawn += k.drawn
+	}
+	if drawn > 0 {
+		s.SHA256PerKey = float64(hashes) / float64(drawn)
+	}
 	for w, rs := range out {
 		if rs.err != nil {
 			return fmt.Errorf("setup phase, worker %d: %w", w, rs.err)

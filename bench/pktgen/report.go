@@ -53,6 +53,7 @@ type ReportConfig struct {
 	AckRatio      int    `json:"ack_ratio"`
 	IdleConns     int    `json:"idle_connections"`
 	SetupBatch    int    `json:"setup_batch"`
+	KeyCores      int    `json:"key_cores"`
 }
 
 // IdleMemory is the heap an engine holds per idle established connection.
@@ -77,6 +78,12 @@ type IdleMemory struct {
 type SetupRate struct {
 	Batch    int `json:"batch"`
 	Subflows int `json:"subflows"`
+	// KeyCores is the core count key_P's tokens were ground for (one
+	// steering.KeyExchange, see Options.KeyCores), and SHA256PerKey the
+	// pools' SHA-256 computations over the keys drawn (timed, in the
+	// figures above): about (Mask+1)/KeyCores, 1.33 for 24 cores.
+	KeyCores     int     `json:"key_cores"`
+	SHA256PerKey float64 `json:"sha256_per_key"`
 	// Connections set up by all workers.
 	Connections uint64 `json:"connections"`
 	// ConnsPerSec: all workers together, wall time (model included).
@@ -272,6 +279,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		row("dataplane summary", "%s", dp.Summary)
 	}
 	if s := r.Setup; s != nil {
+		row("setup: key_P tokens for N cores (key exchange) / SHA-256 per key", "N=%d / %.2f", s.KeyCores, s.SHA256PerKey)
 		row("setup: connections/s per core (handshake + 1 join, wall)", "%.0f", s.ConnsPerSecPerCore)
 		row("setup: connections/s per core (engine time only)", "%.0f", s.EngineConnsPerSecPerCore)
 		row("setup: connections/s, all workers", "%.0f", s.ConnsPerSec)

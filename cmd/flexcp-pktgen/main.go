@@ -65,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ackRatio := fs.Int("ack-ratio", 0, "data segments per cumulative ACK (0: 2)")
 	idle := fs.Int("idle-conns", 10000, "connections for the memory-per-idle-connection measurement (negative: skip)")
 	batch := fs.Int("setup-batch", 4096, "connections set up before the engine's timers release them, in the setup phase")
+	keyCores := fs.Int("key-cores", 0, "engine: setup phase key_P tokens name cores of a proxy with this many (0: --workers), keys shared through one key exchange, all grinding timed")
 	jsonOut := fs.String("json", "", "write the report as JSON to this file")
 	mdOut := fs.String("md", "", "write the report as a Markdown table to this file")
 	quiet := fs.Bool("quiet", false, "no progress line")
@@ -103,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	o := pktgen.Options{Duration: *duration, SetupDuration: *setupDur, ModelDuration: *modelDur,
 		Connections: *conns, Subflows: *subflows, Workers: *workers, Pin: *pin, Window: *window,
-		AckRatio: *ackRatio, IdleConns: *idle, SetupBatch: *batch, Progress: stdout, MTU: *mtu}
+		AckRatio: *ackRatio, IdleConns: *idle, SetupBatch: *batch, Progress: stdout, MTU: *mtu, KeyCores: *keyCores}
 	if *quiet {
 		o.Progress = nil
 	}

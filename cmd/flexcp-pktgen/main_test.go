@@ -20,7 +20,7 @@ func TestEngineShortRun(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run([]string{"engine", "--duration", "300ms", "--setup-duration", "100ms", "--model-duration", "100ms",
 		"--connections", "64", "--subflows", "2", "--mix", "64:1,1432:3", "--direction", "both", "--workers", "2",
-		"--idle-conns", "500", "--setup-batch", "256", "--json", js, "--md", md, "--quiet"}, &out, &errb)
+		"--idle-conns", "500", "--setup-batch", "256", "--key-cores", "24", "--json", js, "--md", md, "--quiet"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -36,7 +36,8 @@ func TestEngineShortRun(t *testing.T) {
 		r.Data.PayloadBytes[0] == 0 || r.Data.PayloadBytes[1] == 0 || len(r.Data.Workers) != 2 {
 		t.Errorf("data phase: %+v", r.Data)
 	}
-	if r.Setup == nil || r.Setup.Connections == 0 || r.Setup.ConnsPerSecPerCore <= 0 {
+	if r.Setup == nil || r.Setup.Connections == 0 || r.Setup.ConnsPerSecPerCore <= 0 || r.Setup.KeyCores != 24 ||
+		r.Setup.SHA256PerKey <= 0 || r.Setup.SHA256PerKey >= 32 {
 		t.Errorf("setup phase: %+v", r.Setup)
 	}
 	if r.IdleMemory == nil || r.IdleMemory.EngineBytesPerConn <= 0 {

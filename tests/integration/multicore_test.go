@@ -77,6 +77,14 @@ func (e *e2e) checkHandoffs(min float64) {
 	if r < h {
 		e.t.Errorf("workers took %.0f mbufs from the rings, fewer than the %.0f handed over", r, h)
 	}
+	// Key exchange: filling its pool at start, each worker grinds about
+	// as many keys for the other as for itself and hands them over.
+	kg, kh := sum(m, "flexcp_keys_ground_total"), sum(m, "flexcp_keys_handed_over_total")
+	e.t.Logf("keys: ground %.0f, handed over %.0f, dropped %.0f, received %.0f, SHA-256 %.0f", kg, kh,
+		sum(m, "flexcp_keys_dropped_total"), sum(m, "flexcp_keys_received_total"), sum(m, "flexcp_keys_sha256_total"))
+	if kh == 0 || kg < kh {
+		e.t.Errorf("keys ground %.0f, handed over %.0f: want some handed over, at most those ground", kg, kh)
+	}
 }
 
 // TestMulticoreOneConnection: one connection, two subflows, 64 MB client
