@@ -75,22 +75,34 @@ bash scripts/netns.sh up
 # model's client addresses toward c1 and c2.
 sed -e "s/^idle = \"adaptive\"/idle = \"$IDLE\"/" examples/netns.toml >"$work/flexcp.toml"
 bin/flexcp-pktgen wire --flexcp-routes --subflows "$SUBFLOWS" >>"$work/flexcp.toml"
-ip netns exec "$NETNS_PREFIX-p" bin/flexcp --config "$work/flexcp.toml" >"$work/flexcp.log" 2>&1 &
-flexcp_pid=$!
-for i in $(seq 150); do
-	kill -0 "$flexcp_pid" 2>/dev/null || die "flexcp exited during start-up: $(cat "$work/flexcp.log")"
-	ip netns exec "$NETNS_PREFIX-p" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9750' 2>/dev/null && break
-	[[ $i == 150 ]] && die "flexcp did not come up in 30 s"
-	sleep 0.2
-done
+# start_flexcp starts flexcp in PREFIX-p and waits for its metrics
+# endpoint; stop_flexcp ends it (by PID). Each run gets a fresh flexcp:
+# the model opens the same 4-tuples every run and never closes them.
+start_flexcp() {
+	ip netns exec "$NETNS_PREFIX-p" bin/flexcp --config "$work/flexcp.toml" >"$work/flexcp.log" 2>&1 &
+	flexcp_pid=$!
+	for i in $(seq 150); do
+		kill -0 "$flexcp_pid" 2>/dev/null || die "flexcp exited during start-up: $(cat "$work/flexcp.log")"
+		ip netns exec "$NETNS_PREFIX-p" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9750' 2>/dev/null && return 0
+		[[ $i == 150 ]] && die "flexcp did not come up in 30 s"
+		sleep 0.2
+	done
+}
+stop_flexcp() {
+	echo "wire.sh: flexcp's counters:"
+	ip netns exec "$NETNS_PREFIX-p" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9750; printf "GET /metrics HTTP/1.0\r\n\r\n" >&3; cat <&3' |
+		grep -E '^flexcp_(ethdev_[io]packets|drops|connections_opened|joins_accepted)_total' | grep -v ' 0$' || true
+	kill -TERM "$flexcp_pid"
+	wait "$flexcp_pid" || die "flexcp exited with an error: $(tail -n 20 "$work/flexcp.log")"
+	flexcp_pid=
+}
 
 mkdir -p "$OUT"
 for s in $SIZES; do
+	start_flexcp
 	# shellcheck disable=SC2086
 	bin/flexcp-pktgen wire --netns-prefix "$NETNS_PREFIX" --duration "${SECS}s" --connections "$CONNS" \
 		--subflows "$SUBFLOWS" --size "$s" --direction "$DIRECTION" --driver "$DRIVER" --gen-cpu "$GEN_CPU" \
 		--json "$OUT/wire-$s.json" --md "$OUT/wire-$s.md" $PKTGEN_ARGS
+	stop_flexcp
 done
-echo "wire.sh: flexcp's counters at the end:"
-ip netns exec "$NETNS_PREFIX-p" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9750; printf "GET /metrics HTTP/1.0\r\n\r\n" >&3; cat <&3' |
-	grep -E '^flexcp_(rx|tx)_packets_total|^flexcp_drops_total' | grep -v ' 0$' || true

@@ -40,3 +40,30 @@ func (m *Model) Waiting() bool {
 	}
 	return false
 }
+
+// SendReadyJoins sends the MP_JOIN SYNs of the connections (External only)
+// whose third ACK has reached the server through the translator, so the
+// translator has processed it and knows the client's key, and keeps the
+// others for a later call. Unlike SendJoins it does not assume that the
+// translator processed everything handed out before the previous call: a
+// wire may delay one path behind another by milliseconds, and a join SYN
+// that overtakes its connection's third ACK is dropped (the model does not
+// retransmit). Use one of SendJoins and SendReadyJoins, not both.
+func (m *Model) SendReadyJoins() {
+	n := 0
+	for _, ci := range m.pendJoins {
+		c := &m.conns[ci]
+		if c.cState != 2 {
+			continue // reopened since, or the joins went out
+		}
+		if c.sState != 2 {
+			m.pendJoins[n] = ci
+			n++
+			continue
+		}
+		for j := 1; j < m.cfg.Subflows; j++ {
+			m.sendJoinSyn(int(ci), j)
+		}
+	}
+	m.pendJoins = m.pendJoins[:n]
+}

@@ -147,6 +147,9 @@ type WireResult struct {
 	// model connection (the kernel's or flexcp's own traffic).
 	ARPAnswered uint64 `json:"arp_answered"`
 	Ignored     uint64 `json:"ignored"`
+	// HeldBack: frames held for a later round because a segment sent
+	// earlier on the other path had not arrived yet (model.Ahead).
+	HeldBack uint64 `json:"held_back"`
 	// Ports are the generator's DPDK port counters at the end.
 	Ports [wirePorts]WirePortStats `json:"ports"`
 }
@@ -655,7 +658,7 @@ func (g *wireGen) round() error {
 	}
 	g.exchange(g.o.Quiet)
 	g.deliver()
-	g.m.SendJoins()
+	g.m.SendReadyJoins()
 	// Nothing to send: wait for stragglers (a loaded machine delays
 	// frames by tens of milliseconds), fire the receivers' delayed ACKs
 	// once they owe some, and call the loop stalled only when nothing has
@@ -667,6 +670,7 @@ func (g *wireGen) round() error {
 		}
 		g.exchange(10 * g.o.Quiet)
 		g.deliver()
+		g.m.SendReadyJoins()
 	}
 	g.rounds++
 	if g.err != nil {
@@ -874,7 +878,7 @@ func (g *wireGen) run() (*WireResult, error) {
 			break
 		}
 	}
-	res.ARPAnswered, res.Ignored = g.arpAnswered, g.ignore
+	res.ARPAnswered, res.Ignored, res.HeldBack = g.arpAnswered, g.ignore, g.heldN
 	return res, g.m.Err()
 }
 
@@ -892,7 +896,7 @@ func writeWireRows(wr *WireResult, row func(k, f string, a ...any)) {
 	row("wall time / rounds / closing quiet waits", "%.3f s / %d / %.3f s", wr.WallSeconds, wr.Rounds, wr.QuietSeconds)
 	row("payload bytes verified byte-exact (c2s / s2c)", "%d / %d", wr.PayloadBytes[0], wr.PayloadBytes[1])
 	row("setup through flexcp (closed loop, waves of 128)", "%.0f connections/s", wr.SetupConnsPerSec)
-	row("ARP requests answered / frames ignored", "%d / %d", wr.ARPAnswered, wr.Ignored)
+	row("ARP requests answered / frames ignored / held back for order", "%d / %d / %d", wr.ARPAnswered, wr.Ignored, wr.HeldBack)
 	for _, p := range wr.Ports {
 		row("port "+p.Iface+": in / out / missed / errors in, out", "%d / %d / %d / %d, %d", p.IPackets, p.OPackets, p.IMissed, p.IErrors, p.OErrors)
 	}
