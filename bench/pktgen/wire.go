@@ -111,7 +111,8 @@ type WireResult struct {
 	// 128 (1.1 ms apart so the translator's key pool refills): closed
 	// loop, generator included.
 	SetupConnsPerSec float64 `json:"setup_conns_per_sec"`
-	// Rounds of the closed loop in the data phase.
+	// Rounds: batches of received frames handed to the model in the data
+	// phase.
 	Rounds uint64 `json:"rounds"`
 	// FramesSent: frames the generator sent into flexcp, by port;
 	// FramesReceived: frames it received from flexcp for the model, by
@@ -139,9 +140,10 @@ type WireResult struct {
 	// PMD's system calls) per frame sent; near 1e9/Mpps means the
 	// generator, not flexcp, was the limit.
 	GenCPUNsPerPkt float64 `json:"generator_cpu_ns_per_pkt"`
-	// QuietSeconds: the rounds' closing waits (Quiet without a frame), part
-	// of WallSeconds.
-	QuietSeconds float64 `json:"quiet_seconds"`
+	// IdleSeconds: the time the generator had nothing to send and
+	// received nothing (waiting for flexcp or for the wire), part of
+	// WallSeconds.
+	IdleSeconds float64 `json:"idle_seconds"`
 	// ARPAnswered: ARP requests for c1/c2/s1's addresses the generator
 	// answered; Ignored: frames that were neither ARP nor IPv4 TCP of a
 	// model connection (the kernel's or flexcp's own traffic).
@@ -249,7 +251,8 @@ type wireGen struct {
 	sent, recv          [wirePorts]uint64
 	frameBytes          uint64
 	rounds              uint64
-	quietNs             int64
+	inFlight            int   // frames sent and not yet matched by one received
+	idleSince, idleNs   int64 // when the loop last stopped moving; idle time
 	arpAnswered, ignore uint64
 	heldN               uint64 // frames held back for order
 	err                 error
@@ -505,76 +508,55 @@ func (g *wireGen) poll() int {
 	return kept
 }
 
-// exchange sends the staged frames, never more than InFlight ahead of
-// what came back, and collects what flexcp sends until no frame has
-// arrived for quiet.
-func (g *wireGen) exchange(quiet time.Duration) {
-	left := 0
+// send transmits staged frames, never more than InFlight beyond what has
+// come back out of flexcp since, and returns how many it sent.
+func (g *wireGen) send() int {
+	total := 0
 	for i := range g.staged {
-		left += len(g.staged[i])
-		g.pos[i] = 0
-	}
-	var sent, got int
-	last := model.Nanotime()
-	for {
-		progress := false
-		for i := range g.staged {
-			for g.pos[i] < len(g.staged[i]) && sent-got < g.o.InFlight {
-				n := min(32, len(g.staged[i])-g.pos[i], g.o.InFlight-(sent-got))
-				k := g.ports[i].TxBurst(0, g.staged[i][g.pos[i]:g.pos[i]+n])
-				g.pos[i] += k
-				g.sent[i] += uint64(k)
-				sent += k
-				left -= k
-				if k > 0 {
-					progress = true
-				}
-				if k < n {
-					break
-				}
-			}
-		}
-		if k := g.poll(); k > 0 {
-			got += k
-			progress = true
-		}
-		t := model.Nanotime()
-		if progress {
-			last = t
-			continue
-		}
-		if g.nOut == len(g.out) {
-			break
-		}
-		if t-last >= int64(quiet) {
-			if left == 0 {
-				g.quietNs += int64(quiet)
+		for g.pos[i] < len(g.staged[i]) && g.inFlight < g.o.InFlight {
+			n := min(32, len(g.staged[i])-g.pos[i], g.o.InFlight-g.inFlight)
+			k := g.ports[i].TxBurst(0, g.staged[i][g.pos[i]:g.pos[i]+n])
+			g.pos[i] += k
+			g.sent[i] += uint64(k)
+			g.inFlight += k
+			total += k
+			if k < n {
 				break
 			}
-			// flexcp consumed frames (or the wire lost them): what
-			// is outstanding will not come back; send on.
-			got = sent
 		}
-		if t-last > int64(stuckAfter) {
-			if g.err == nil {
-				g.err = fmt.Errorf("flexcp took no frame and sent none for %v (%d frames not sent)", stuckAfter, left)
-			}
-			break
+		if g.pos[i] == len(g.staged[i]) {
+			clear(g.staged[i])
+			g.staged[i], g.pos[i] = g.staged[i][:0], 0
 		}
 	}
+	return total
+}
+
+// unsent returns how many staged frames wait for send.
+func (g *wireGen) unsent() int {
+	n := 0
 	for i := range g.staged {
-		if k := g.pos[i]; k < len(g.staged[i]) {
-			dpdk.FreeBulk(g.staged[i][k:])
+		n += len(g.staged[i]) - g.pos[i]
+	}
+	return n
+}
+
+// compact moves each port's unsent frames to the front of its staging
+// array, so that stage can append up to its capacity.
+func (g *wireGen) compact() {
+	for i := range g.staged {
+		if k := g.pos[i]; k > 0 {
+			n := copy(g.staged[i], g.staged[i][k:])
+			clear(g.staged[i][n:])
+			g.staged[i], g.pos[i] = g.staged[i][:n], 0
 		}
-		clear(g.staged[i])
-		g.staged[i] = g.staged[i][:0]
 	}
 }
 
 // deliver hands the frames of a round to the model in stream order per
 // connection (model.OrderKey: subflows on c1 and c2 arrive interleaved by
 // port, not in stream order) and frees them.
-func (g *wireGen) deliver() {
+func (g *wireGen) deliver(now int64, flush bool) {
 	// What an earlier round held back goes first in line again.
 	for i := range g.held {
 		if g.nOut == len(g.out) {
@@ -586,7 +568,6 @@ func (g *wireGen) deliver() {
 	}
 	clear(g.held)
 	g.held, g.heldPt, g.heldAt = g.held[:0], g.heldPt[:0], g.heldAt[:0]
-	now := model.Nanotime()
 	g.order = g.order[:0]
 	for i := 0; i < g.nOut; i++ {
 		f := g.out[i].Data()
@@ -617,7 +598,7 @@ func (g *wireGen) deliver() {
 	for _, it := range g.order {
 		f := g.out[it.idx].Data()
 		p := translate.Packet{Buf: f, Off: 14, Len: len(f) - 14, Side: translate.Side(it.side)}
-		if at := g.outAt[it.idx]; g.m.Ahead(&p) && (at == 0 || now-at < int64(stuckAfter)) {
+		if at := g.outAt[it.idx]; !flush && g.m.Ahead(&p) && (at == 0 || now-at < int64(stuckAfter)) {
 			// A segment from the other path is still on its way:
 			// hold this one (the receiver's out-of-order queue).
 			if at == 0 {
@@ -651,28 +632,81 @@ func (g *wireGen) deliver() {
 	g.nOut = 0
 }
 
-// round runs one closed-loop round (see gen.round).
+// round is one turn of the generator's loop, which never waits for a
+// round trip: it stages what the model wants to send, sends what the
+// in-flight bound allows, takes what arrived and hands it to the model
+// (holding back what is ahead of its receiver). When nothing moved for
+// Quiet it acts as the ends' timers: frames sent that did not come back
+// for resetInFlight (flexcp consumed them) no longer count as in flight, receivers send the
+// ACKs they owe, and when the model expects nothing more, or nothing has
+// come for stuckAfter, Poll refills the windows (and, with data running,
+// counts a stall: a loss).
 func (g *wireGen) round() error {
+	g.compact()
 	if err := g.stage(); err != nil {
 		return err
 	}
-	g.exchange(g.o.Quiet)
-	g.deliver()
-	g.m.SendReadyJoins()
-	// Nothing to send: wait for stragglers (a loaded machine delays
-	// frames by tens of milliseconds), fire the receivers' delayed ACKs
-	// once they owe some, and call the loop stalled only when nothing has
-	// come for stuckAfter.
-	for waited := time.Duration(0); g.m.Queued() == 0 && g.err == nil; waited += 10 * g.o.Quiet {
-		if waited >= stuckAfter || !g.m.Waiting() || (g.m.OwesAcks() && len(g.held) == 0) {
-			g.m.Poll()
-			break
-		}
-		g.exchange(10 * g.o.Quiet)
-		g.deliver()
-		g.m.SendReadyJoins()
+	moved := g.send() > 0
+	if k := g.poll(); k > 0 {
+		g.inFlight = max(g.inFlight-k, 0)
+		moved = true
 	}
-	g.rounds++
+	now := model.Nanotime()
+	if g.nOut > 0 {
+		g.deliver(now, false)
+		g.m.SendReadyJoins()
+		g.rounds++
+	}
+	if moved {
+		if g.idleSince != 0 {
+			g.idleNs += now - g.idleSince
+			g.idleSince = 0
+		}
+		return g.check()
+	}
+	if g.idleSince == 0 {
+		g.idleSince = now
+		return nil
+	}
+	idle := now - g.idleSince
+	if idle < int64(g.o.Quiet) {
+		return nil
+	}
+	if idle >= int64(resetInFlight) {
+		// Frames flexcp consumed will not come back. Not sooner: a
+		// descheduled flexcp (a loaded machine) answers tens of
+		// milliseconds late, and frames sent beyond its rings are lost.
+		g.inFlight = 0
+	}
+	if g.unsent() > 0 {
+		if idle > int64(stuckAfter) {
+			return fmt.Errorf("flexcp took no frame for %v (%d frames not sent)", stuckAfter, g.unsent())
+		}
+		return nil
+	}
+	if g.m.Queued() == 0 {
+		switch {
+		case idle >= int64(stuckAfter):
+			g.deliver(now, true) // what is still held goes in as it is
+			g.m.Poll()
+		case !g.m.Waiting():
+			g.m.Poll()
+		case g.m.OwesAcks() && len(g.held) == 0:
+			g.m.Poll()
+		default:
+			return nil // frames are still on their way
+		}
+		g.idleNs += now - g.idleSince
+		g.idleSince = 0
+	}
+	return g.check()
+}
+
+// resetInFlight is how long nothing must move before the frames counted
+// in flight are taken as consumed by flexcp.
+const resetInFlight = 500 * time.Millisecond
+
+func (g *wireGen) check() error {
 	if g.err != nil {
 		return g.err
 	}
@@ -681,7 +715,7 @@ func (g *wireGen) round() error {
 
 func (g *wireGen) resetCounters() {
 	g.sent, g.recv = [wirePorts]uint64{}, [wirePorts]uint64{}
-	g.frameBytes, g.rounds, g.quietNs = 0, 0, 0
+	g.frameBytes, g.rounds, g.idleNs = 0, 0, 0
 	g.m.ResetStats()
 }
 
@@ -867,15 +901,16 @@ func (g *wireGen) run() (*WireResult, error) {
 	res.PayloadGbpsDir = [2]float64{float64(st.Bytes[0]) * 8 / wall / 1e9, float64(st.Bytes[1]) * 8 / wall / 1e9}
 	res.FrameGbps = float64(g.frameBytes) * 8 / wall / 1e9
 	res.GenCPUNsPerPkt = float64(cpu) / float64(in)
-	res.QuietSeconds = float64(g.quietNs) / 1e9
+	res.IdleSeconds = float64(g.idleNs) / 1e9
 	// Drain: senders stop, everything in flight is delivered and checked.
 	g.m.Stop()
-	for i := 0; i < 1000; i++ {
+	deadline := time.Now().Add(2 * stuckAfter)
+	for g.unsent() > 0 || g.m.Queued() > 0 || g.m.Waiting() || g.m.OwesAcks() || len(g.held) > 0 {
 		if err := g.round(); err != nil {
 			return nil, fmt.Errorf("drain: %w", err)
 		}
-		if g.m.Queued() == 0 {
-			break
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("drain: data still unacknowledged after %v", 2*stuckAfter)
 		}
 	}
 	res.ARPAnswered, res.Ignored, res.HeldBack = g.arpAnswered, g.ignore, g.heldN
@@ -893,7 +928,7 @@ func writeWireRows(wr *WireResult, row func(k, f string, a ...any)) {
 	row("payload Gbit/s verified (c2s / s2c / total)", "%.3f / %.3f / %.3f", wr.PayloadGbpsDir[0], wr.PayloadGbpsDir[1], wr.PayloadGbps)
 	row("frame Gbit/s into flexcp", "%.3f", wr.FrameGbps)
 	row("generator CPU ns per frame sent", "%.0f", wr.GenCPUNsPerPkt)
-	row("wall time / rounds / closing quiet waits", "%.3f s / %d / %.3f s", wr.WallSeconds, wr.Rounds, wr.QuietSeconds)
+	row("wall time / batches delivered / generator idle (waiting for frames)", "%.3f s / %d / %.3f s", wr.WallSeconds, wr.Rounds, wr.IdleSeconds)
 	row("payload bytes verified byte-exact (c2s / s2c)", "%d / %d", wr.PayloadBytes[0], wr.PayloadBytes[1])
 	row("setup through flexcp (closed loop, waves of 128)", "%.0f connections/s", wr.SetupConnsPerSec)
 	row("ARP requests answered / frames ignored / held back for order", "%d / %d / %d", wr.ARPAnswered, wr.Ignored, wr.HeldBack)
