@@ -41,10 +41,13 @@ type WireOptions struct {
 	// EAL are the EAL arguments without a program name (nil: one lcore
 	// on GenCPU, no PCI, --in-memory with hugepages).
 	EAL []string
-	// InFlight bounds the frames the generator has sent in a round and
-	// not yet seen come back out of flexcp (0: 256): a veth end queues at
-	// most 256 frames toward an XDP program and flexcp's AF_XDP ring holds
-	// 1024, and the model does not retransmit what the wire drops.
+	// InFlight bounds the frames the generator has sent and not yet seen
+	// matched by a frame out of flexcp (0: 128). A veth end queues at most
+	// 256 frames toward an XDP program until its NAPI runs (on a loaded
+	// machine that waits for ksoftirqd) and drops the rest; frames flexcp
+	// generates itself (ACKs on other subflows) also count as matches, so
+	// the default leaves room for them. The model does not retransmit what
+	// the wire drops.
 	InFlight int
 	// Quiet is how long no frame may arrive before a round is over (0:
 	// 1 ms).
@@ -206,7 +209,7 @@ func (o *WireOptions) fill() error {
 			"--in-memory", "--file-prefix=flexcp-pktgen-wire-" + strconv.Itoa(os.Getpid())}
 	}
 	if o.InFlight <= 0 {
-		o.InFlight = 256
+		o.InFlight = 128
 	}
 	if o.Quiet <= 0 {
 		o.Quiet = time.Millisecond

@@ -86,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	nsPrefix := fs.String("netns-prefix", "fcp", "wire: the topology's namespace prefix (PREFIX-c holds c1 and c2, PREFIX-s holds s1; scripts/netns.sh NETNS_PREFIX)")
 	driver := fs.String("driver", "af_xdp", "wire: the PMD the generator opens c1, c2 and s1 with: af_xdp or af_packet")
 	devArgs := fs.String("devargs", "", "wire: more arguments for the generator's vdevs, e.g. busy_budget=0 (af_xdp)")
-	inFlight := fs.Int("in-flight", 0, "wire: frames sent and not yet back out of flexcp, at most (0: 256)")
+	inFlight := fs.Int("in-flight", 0, "wire: frames sent and not yet matched by one out of flexcp, at most (0: 128; a veth queues 256 toward XDP, the model does not retransmit)")
 	seed := fs.Uint64("seed", 7, "wire: seed of the model's keys, ISNs and nonces")
 	routes := fs.Bool("flexcp-routes", false, "wire: print the [[route]] lines flexcp needs on top of examples/netns.toml for --subflows, and exit")
 	if err := fs.Parse(args); err != nil {
