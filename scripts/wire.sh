@@ -21,6 +21,12 @@
 #   IDLE=poll           flexcp's idle mode (poll or adaptive)
 #   OUT=results         where wire-<size>.json/.md go
 #   PKTGEN_ARGS=...     more flags for flexcp-pktgen wire
+#   BASELINE=kernel     instead of flexcp, the kernel of PREFIX-p forwards
+#                       (NETNS_KERNEL_FORWARD=1 plus routes for the model's
+#                       addresses) and the model runs untranslated
+#                       (flexcp-pktgen wire --baseline: connections
+#                       established in place, data only); reports
+#                       wire-kernel-<size>.json/.md
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -35,6 +41,8 @@ GEN_CPU=${GEN_CPU:-0}
 IDLE=${IDLE:-poll}
 OUT=${OUT:-results}
 PKTGEN_ARGS=${PKTGEN_ARGS:-}
+BASELINE=${BASELINE:-}
+[[ -z $BASELINE || $BASELINE == kernel ]] || { echo "wire.sh: BASELINE must be empty or kernel, got '$BASELINE'" >&2; exit 1; }
 
 die() {
 	echo "wire.sh: $*" >&2
@@ -69,6 +77,21 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 bash scripts/netns.sh down >/dev/null
+if [[ $BASELINE == kernel ]]; then
+	NETNS_KERNEL_FORWARD=1 bash scripts/netns.sh up
+	for ((j = 0; j < SUBFLOWS; j++)); do
+		ip -n "$NETNS_PREFIX-p" route replace "198.18.$((32 * j)).0/24" via "198.18.$((j % 2 + 1)).2"
+	done
+	ip -n "$NETNS_PREFIX-p" route replace 198.19.0.0/24 via 198.18.3.2
+	mkdir -p "$OUT"
+	for s in $SIZES; do
+		# shellcheck disable=SC2086
+		bin/flexcp-pktgen wire --baseline --netns-prefix "$NETNS_PREFIX" --duration "${SECS}s" --connections "$CONNS" \
+			--subflows "$SUBFLOWS" --size "$s" --direction "$DIRECTION" --driver "$DRIVER" --gen-cpu "$GEN_CPU" \
+			--json "$OUT/wire-kernel-$s.json" --md "$OUT/wire-kernel-$s.md" $PKTGEN_ARGS
+	done
+	exit 0
+fi
 bash scripts/netns.sh up
 
 # flexcp: examples/netns.toml, its worker polling, plus the routes of the

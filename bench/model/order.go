@@ -1,6 +1,10 @@
 package model
 
-import "github.com/flexcp/flexcp/translate"
+import (
+	"github.com/flexcp/flexcp/translate"
+	"github.com/flexcp/flexcp/translate/header"
+	"github.com/flexcp/flexcp/translate/option"
+)
 
 // Ahead reports whether a packet leaving the translator toward one end
 // carries payload that starts beyond what its receiver has in order: a
@@ -11,7 +15,7 @@ import "github.com/flexcp/flexcp/translate"
 // is filled. Packets without payload and packets for no connection of the
 // model are never ahead. It does not allocate.
 func (m *Model) Ahead(p *translate.Packet) bool {
-	ci, off := m.OrderKey(p)
+	ci, off := m.StreamKey(p)
 	if ci < 0 || off < 0 {
 		return false
 	}
@@ -66,4 +70,41 @@ func (m *Model) SendReadyJoins() {
 		}
 	}
 	m.pendJoins = m.pendJoins[:n]
+}
+
+// StreamKey is OrderKey for both modes: with a translator between the ends
+// (External) it is OrderKey; in Passthrough, where packets reach the
+// server untranslated on every subflow, the server side's offset comes from
+// the packet's DSS mapping (the client side's is subflow 0's sequence
+// number, as OrderKey reads it).
+func (m *Model) StreamKey(p *translate.Packet) (ci int, off int64) {
+	if m.xlat || p.Side != translate.Core {
+		return m.OrderKey(p)
+	}
+	if p.Off < 0 || p.Len < optOff || p.Off+p.Len > len(p.Buf) {
+		return -1, -1
+	}
+	pkt := p.Buf[p.Off : p.Off+p.Len]
+	ip := header.IPv4(pkt)
+	if !ip.IsValid() || ip.Protocol() != 6 {
+		return -1, -1
+	}
+	t := header.TCP(ip.Payload())
+	if !t.IsValid() {
+		return -1, -1
+	}
+	ci, j, ok := m.lookup(ip.SourceAddress(), t.SourcePort())
+	if !ok {
+		return -1, -1
+	}
+	if len(t.Payload()) == 0 || t.Flags()&header.TCPFlagSyn != 0 {
+		return ci, -1
+	}
+	var d dss
+	if !scanOpts(t.Options(), &d) || !d.present || d.flags&option.DSSHasMap == 0 {
+		return ci, -1
+	}
+	c := &m.conns[ci]
+	rel := uint32(d.dsn-c.idsnC-1) + (uint32(t.Seq()) - c.sub[j].isn - d.ssn)
+	return ci, int64(c.sRcv) + int64(int32(rel-uint32(c.sRcv)))
 }

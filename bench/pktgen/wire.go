@@ -54,6 +54,14 @@ type WireOptions struct {
 	Quiet time.Duration
 	// Seed seeds the model's keys, ISNs and nonces.
 	Seed uint64
+	// Baseline runs the model without a translator in between (model
+	// Passthrough): connections established in place (no handshake on
+	// the wire), every subflow's MPTCP segments to the server and the
+	// server's plain TCP back on subflow 0, through whatever forwards
+	// between the namespaces (kernel forwarding, testpmd) instead of
+	// flexcp. The forwarder needs the same routes (WireRoutes, plus
+	// 198.19.0.0/24 via 198.18.3.2).
+	Baseline bool
 }
 
 // The generator's ports, in the order it opens them.
@@ -103,6 +111,9 @@ func WireRoutes(subflows int) string {
 // WireResult is the wire mode's measurement. Index 0 of a pair is client
 // to server, 1 server to client; port arrays are c1, c2, s1.
 type WireResult struct {
+	// Baseline: the model ran untranslated through another forwarder
+	// (WireOptions.Baseline), not through flexcp.
+	Baseline   bool      `json:"baseline,omitempty"`
 	Driver     string    `json:"driver"`
 	Namespaces [2]string `json:"namespaces"`
 	Interfaces []string  `json:"interfaces"`
@@ -579,7 +590,7 @@ func (g *wireGen) deliver(now int64, flush bool) {
 			side = translate.Core
 		}
 		p := translate.Packet{Buf: f, Off: 14, Len: len(f) - 14, Side: side}
-		ci, off := g.m.OrderKey(&p)
+		ci, off := g.m.StreamKey(&p)
 		if ci < 0 {
 			g.ignore++
 			continue
@@ -743,7 +754,9 @@ func RunWire(o WireOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.External()
+	if !o.Baseline {
+		m.External()
+	}
 	r := &Report{Mode: "wire", Started: time.Now().UTC().Format(time.RFC3339), Machine: probeMachine()}
 	r.Config = ReportConfig{Duration: o.Duration.String(), Connections: o.Connections, Subflows: o.Subflows,
 		Sizes: o.Sizes, Mix: o.Mix, Direction: o.Direction.String(), Workers: 1, Pin: true}
@@ -836,9 +849,12 @@ func (g *wireGen) run() (*WireResult, error) {
 	if err := g.resolve(); err != nil {
 		return nil, err
 	}
-	res := &WireResult{}
+	res := &WireResult{Baseline: o.Baseline}
 	t0 := time.Now()
-	for first := 0; first < o.Connections; first += 128 {
+	if o.Baseline {
+		g.m.EstablishRaw()
+	}
+	for first := 0; first < o.Connections && !o.Baseline; first += 128 {
 		n := min(128, o.Connections-first)
 		g.m.Open(first, n)
 		deadline := time.Now().Add(10 * time.Second)
@@ -852,7 +868,9 @@ func (g *wireGen) run() (*WireResult, error) {
 		}
 		time.Sleep(1100 * time.Microsecond)
 	}
-	res.SetupConnsPerSec = float64(o.Connections) / time.Since(t0).Seconds()
+	if !o.Baseline {
+		res.SetupConnsPerSec = float64(o.Connections) / time.Since(t0).Seconds()
+	}
 	g.m.Start()
 	warm := time.Now().Add(min(o.Duration/10, 200*time.Millisecond))
 	for time.Now().Before(warm) {
@@ -877,8 +895,12 @@ func (g *wireGen) run() (*WireResult, error) {
 			in := g.sent[0] + g.sent[1] + g.sent[2]
 			b := g.m.Stats.Bytes[0] + g.m.Stats.Bytes[1]
 			s := now.Sub(last).Seconds()
-			fmt.Fprintf(o.Progress, "wire: t=%4.1fs %6.3f Mpps into flexcp, %6.3f Gbit/s payload verified (%s, %d conns x %d subflows, %s)\n",
-				now.Sub(start).Seconds(), float64(in-lastIn)/s/1e6, float64(b-lastB)*8/s/1e9, o.Driver, o.Connections, o.Subflows, sizesText(ReportConfig{Sizes: o.Sizes, Mix: o.Mix}))
+			via := "flexcp"
+			if o.Baseline {
+				via = "the baseline forwarder"
+			}
+			fmt.Fprintf(o.Progress, "wire: t=%4.1fs %6.3f Mpps into %s, %6.3f Gbit/s payload verified (%s, %d conns x %d subflows, %s)\n",
+				now.Sub(start).Seconds(), float64(in-lastIn)/s/1e6, via, float64(b-lastB)*8/s/1e9, o.Driver, o.Connections, o.Subflows, sizesText(ReportConfig{Sizes: o.Sizes, Mix: o.Mix}))
 			lastIn, lastB, last = in, b, now
 			next = now.Add(time.Second)
 		}
@@ -924,7 +946,10 @@ func (g *wireGen) run() (*WireResult, error) {
 func writeWireRows(wr *WireResult, row func(k, f string, a ...any)) {
 	sum := func(a [wirePorts]uint64) uint64 { return a[0] + a[1] + a[2] }
 	row("generator", "%s PMD on %s (%s) and %s (%s), CPU %d, EAL `%s`", wr.Driver, "c1, c2", wr.Namespaces[0], "s1", wr.Namespaces[1], wr.GenCPU, wr.EAL)
-	row("MTU / frames in flight per round", "%d / %d", wr.MTU, wr.InFlight)
+	if wr.Baseline {
+		row("baseline", "%s", "model untranslated (pass-through), connections established in place, through the proxy namespace's forwarder instead of flexcp: read flexcp below as that forwarder")
+	}
+	row("MTU / frames in flight", "%d / %d", wr.MTU, wr.InFlight)
 	row("frames into flexcp (c1 / c2 / s1)", "%d (%d / %d / %d)", sum(wr.FramesSent), wr.FramesSent[0], wr.FramesSent[1], wr.FramesSent[2])
 	row("frames out of flexcp to the model (c1 / c2 / s1)", "%d (%d / %d / %d)", sum(wr.FramesReceived), wr.FramesReceived[0], wr.FramesReceived[1], wr.FramesReceived[2])
 	row("Mpps into flexcp / out of it (closed loop, wall time)", "%.3f / %.3f", wr.Mpps, wr.MppsOut)

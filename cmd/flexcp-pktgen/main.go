@@ -87,6 +87,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	driver := fs.String("driver", "af_xdp", "wire: the PMD the generator opens c1, c2 and s1 with: af_xdp or af_packet")
 	devArgs := fs.String("devargs", "", "wire: more arguments for the generator's vdevs, e.g. busy_budget=0 (af_xdp)")
 	inFlight := fs.Int("in-flight", 0, "wire: frames sent and not yet matched by one out of flexcp, at most (0: 128; a veth queues 256 toward XDP, the model does not retransmit)")
+	baseline := fs.Bool("baseline", false, "wire: run the model untranslated, connections established in place, through whatever forwards in PREFIX-p instead of flexcp (kernel forwarding, testpmd): scripts/wire.sh BASELINE=kernel")
 	seed := fs.Uint64("seed", 7, "wire: seed of the model's keys, ISNs and nonces")
 	routes := fs.Bool("flexcp-routes", false, "wire: print the [[route]] lines flexcp needs on top of examples/netns.toml for --subflows, and exit")
 	if err := fs.Parse(args); err != nil {
@@ -153,7 +154,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var r *pktgen.Report
 	if mode == "wire" {
-		wo := pktgen.WireOptions{Options: o, ClientNS: *nsPrefix + "-c", ServerNS: *nsPrefix + "-s", Driver: *driver, DevArgs: *devArgs,
+		wo := pktgen.WireOptions{Options: o, ClientNS: *nsPrefix + "-c", ServerNS: *nsPrefix + "-s", Driver: *driver, DevArgs: *devArgs, Baseline: *baseline,
 			GenCPU: *genCPU, InFlight: *inFlight, Quiet: *roundQuiet, Seed: *seed}
 		if *ealArgs != "" {
 			wo.EAL = strings.Fields(*ealArgs)
