@@ -91,3 +91,28 @@ func TestAhead(t *testing.T) {
 	}
 	m.Free(&ack[0])
 }
+
+// TestStreamKeyPassthrough: without a translator the server receives every
+// subflow's segments with their DSS mappings; StreamKey gives each its data
+// offset in the connection's stream, across a mapping that moves from
+// subflow 0 to subflow 1.
+func TestStreamKeyPassthrough(t *testing.T) {
+	m, err := New(Config{Connections: 1, Subflows: 2, Sizes: []int{100}, Direction: C2S, MapSize: 300, Seed: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.EstablishRaw()
+	m.Start()
+	pk := make([]translate.Packet, 8)
+	if n := m.TakeOut(translate.Access, pk); n != 8 {
+		t.Fatalf("took %d packets, want 8", n)
+	}
+	for i := range pk {
+		pk[i].Side = translate.Core
+		ci, off := m.StreamKey(&pk[i])
+		if ci != 0 || off != int64(100*i) {
+			t.Errorf("segment %d: StreamKey = %d, %d; want 0, %d", i, ci, off, 100*i)
+		}
+		m.Free(&pk[i])
+	}
+}
