@@ -42,12 +42,13 @@ type WireOptions struct {
 	// on GenCPU, no PCI, --in-memory with hugepages).
 	EAL []string
 	// InFlight bounds the frames the generator has sent and not yet seen
-	// matched by a frame out of flexcp (0: 128). A veth end queues at most
-	// 256 frames toward an XDP program until its NAPI runs (on a loaded
-	// machine that waits for ksoftirqd) and drops the rest; frames flexcp
-	// generates itself (ACKs on other subflows) also count as matches, so
-	// the default leaves room for them. The model does not retransmit what
-	// the wire drops.
+	// matched by a frame out of flexcp (0: 128), half for the client's
+	// (matched by frames on s1), half for the server's (matched on c1 and
+	// c2). A veth end queues at most 256 frames toward an XDP program
+	// until its NAPI runs (on a loaded machine that waits for ksoftirqd)
+	// and drops the rest; frames flexcp generates itself (ACKs toward the
+	// client) also count as matches of the server's, so the default leaves
+	// room for them. The model does not retransmit what the wire drops.
 	InFlight int
 	// Quiet is how long no frame may arrive before a round is over (0:
 	// 1 ms).
@@ -262,11 +263,16 @@ type wireGen struct {
 	stash  []*dpdk.Mbuf
 
 	// Counters of the current phase.
-	sent, recv          [wirePorts]uint64
-	frameBytes          uint64
-	rounds              uint64
-	inFlight            int   // frames sent and not yet matched by one received
-	idleSince, idleNs   int64 // when the loop last stopped moving; idle time
+	sent, recv [wirePorts]uint64
+	frameBytes uint64
+	rounds     uint64
+	// inFlight: frames sent and not yet matched by one received, by the
+	// end that sent them (0 the client, c1 and c2; 1 the server, s1): a
+	// client frame comes out on s1, a server frame on c1 or c2. Each end
+	// may have half of InFlight.
+	inFlight            [2]int
+	idleSince, idleNs   int64  // when the loop last stopped moving; idle time
+	polled              [2]int // frames the last poll kept, on s1 (0) and on c1/c2 (1)
 	arpAnswered, ignore uint64
 	heldN               uint64 // frames held back for order
 	err                 error
@@ -492,6 +498,7 @@ func (g *wireGen) stage() error {
 // counted as ignored. It returns how many frames it kept.
 func (g *wireGen) poll() int {
 	kept := 0
+	g.polled = [2]int{}
 	for i := range g.ports {
 		for {
 			n := g.ports[i].RxBurst(0, g.rxb)
@@ -506,6 +513,11 @@ func (g *wireGen) poll() int {
 					g.outAt[g.nOut] = 0
 					g.nOut++
 					kept++
+					if i == wireS1 {
+						g.polled[0]++ // a client frame came through
+					} else {
+						g.polled[1]++
+					}
 					continue
 				} else {
 					g.ignore++
@@ -527,12 +539,16 @@ func (g *wireGen) poll() int {
 func (g *wireGen) send() int {
 	total := 0
 	for i := range g.staged {
-		for g.pos[i] < len(g.staged[i]) && g.inFlight < g.o.InFlight {
-			n := min(32, len(g.staged[i])-g.pos[i], g.o.InFlight-g.inFlight)
+		e, lim := 0, g.o.InFlight/2
+		if i == wireS1 {
+			e = 1
+		}
+		for g.pos[i] < len(g.staged[i]) && g.inFlight[e] < lim {
+			n := min(32, len(g.staged[i])-g.pos[i], lim-g.inFlight[e])
 			k := g.ports[i].TxBurst(0, g.staged[i][g.pos[i]:g.pos[i]+n])
 			g.pos[i] += k
 			g.sent[i] += uint64(k)
-			g.inFlight += k
+			g.inFlight[e] += k
 			total += k
 			if k < n {
 				break
@@ -662,7 +678,9 @@ func (g *wireGen) round() error {
 	}
 	moved := g.send() > 0
 	if k := g.poll(); k > 0 {
-		g.inFlight = max(g.inFlight-k, 0)
+		for e, got := range g.polled {
+			g.inFlight[e] = max(g.inFlight[e]-got, 0)
+		}
 		moved = true
 	}
 	now := model.Nanotime()
@@ -690,7 +708,7 @@ func (g *wireGen) round() error {
 		// Frames flexcp consumed will not come back. Not sooner: a
 		// descheduled flexcp (a loaded machine) answers tens of
 		// milliseconds late, and frames sent beyond its rings are lost.
-		g.inFlight = 0
+		g.inFlight = [2]int{}
 	}
 	if g.unsent() > 0 {
 		if idle > int64(stuckAfter) {
