@@ -11,7 +11,7 @@ FUZZTIME  ?= 5s
 # Pure-Go packages: they must build and test without cgo (DESIGN.md 1).
 PURE_PKGS := ./translate/... ./dtree/... ./steering/... ./config/... ./metrics/... ./dataplane/fwd/... ./internal/...
 
-.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward compare test-stress soak lint fuzz clean
+.PHONY: all deps build test unit purego fuzz-short integration demo bench bench-forward bench-wire compare test-stress soak lint fuzz clean
 
 all: build
 
@@ -90,6 +90,13 @@ bench: build
 
 bench-forward: deps build
 	@bash scripts/bench-forward.sh
+
+# bench-wire: flexcp-pktgen wire against a real flexcp on the standard
+# topology (its own namespaces, NETNS_PREFIX, default fcpw; removed after):
+# the model's client on c1/c2, its server on s1, AF_XDP; results/wire-64
+# and wire-1432 .json/.md. SECS, SIZES, CONNS, SUBFLOWS: scripts/wire.sh.
+bench-wire: deps build
+	@bash scripts/wire.sh
 
 # compare: flexcp vs dpdk-testpmd vs kernel end-to-end MPTCP vs nginx/haproxy
 # split proxies: throughput, CPU at a fixed load, short connections, ping-pong

@@ -41,7 +41,11 @@
 // came through, Poll is the delayed-ACK and refill timer, SendJoins
 // releases the joins of connections whose third ACK went through, and
 // OrderKey lets a harness whose path reorders subflows put segments back
-// in stream order, as a receiver's out-of-order queue would. Config.MTU
+// in stream order, as a receiver's out-of-order queue would; a harness
+// whose paths lag each other by more than a batch holds back what Ahead
+// reports, waits for stragglers while Waiting, fires delayed ACKs when
+// OwesAcks, and releases joins with SendReadyJoins (once the server has the
+// third ACK) instead of SendJoins. Config.MTU
 // (default 1500) sets the client's MSS and the largest payload.
 //
 // What it gives up: IPv4 only; no loss, reordering or delay (the links are

@@ -42,10 +42,25 @@
 // each packet's own 4-tuple (plain RSS with the dataplane's key and
 // table; the dataplane hands what lands elsewhere to the owner).
 //
+// Mode wire (RunWire) plays the same model against a flexcp process
+// running on the standard namespace topology (DESIGN.md section 7): the
+// generator opens c1 and c2 in the client namespace and s1 in the server
+// namespace as DPDK af_xdp (or af_packet) vdevs, each hot-plugged and
+// started from an OS thread that has joined the interface's namespace, and
+// sends the model's client subflows out of c1/c2 and its server out of s1.
+// It never waits for a round trip: it sends while fewer than InFlight
+// frames are outstanding, hands what arrives to the model in stream order
+// per connection, holds back segments ahead of their receiver (the paths
+// are separate queues), and releases join SYNs once the server has seen
+// the third ACK. It answers ARP for the topology's client and server
+// addresses and resolves flexcp's by ARP; flexcp needs WireRoutes.
+//
 // What it gives up: the engine mode has no NIC, no mbufs and no cgo; the
 // numbers are the translator's alone. The dataplane mode has rings, not a
 // NIC (no DMA, no descriptor rings, no PCIe), and its generator, which
-// builds and checks every packet, runs in the same process; the wire mode
-// is not written. A worker's goroutine is locked to a
+// builds and checks every packet, runs in the same process. The wire
+// mode's rate is closed-loop (bounded by InFlight over the round-trip
+// time, generator included) and the model does not retransmit, so a frame
+// the wire drops fails the run. A worker's goroutine is locked to a
 // thread, but nothing stops other processes from sharing its core.
 package pktgen

@@ -25,6 +25,7 @@ type Report struct {
 	Derived    *DerivedCost `json:"derived,omitempty"`
 
 	Dataplane *DataplaneResult `json:"dataplane,omitempty"`
+	Wire      *WireResult      `json:"wire,omitempty"`
 }
 
 // Machine says where the numbers come from.
@@ -233,7 +234,10 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	c := r.Config
 	fmt.Fprintf(&b, "### flexcp-pktgen %s, %s\n\n", r.Mode, r.Started)
 	fmt.Fprintf(&b, "Machine: %d CPUs, %s, Linux %s; %s; DPDK %s; commit %s.\n\n", m.NProc, m.CPU, m.Kernel, m.GoVersion, m.DPDK, m.Commit)
-	if r.Mode == "dataplane" {
+	if r.Mode == "wire" {
+		fmt.Fprintf(&b, "Traffic: %d connections x %d subflows through a running flexcp, payload %s, direction %s, window %d segments, ack ratio %d; data %s.\n\n",
+			c.Connections, c.Subflows, sizesText(c), c.Direction, c.Window, c.AckRatio, c.Duration)
+	} else if r.Mode == "dataplane" {
 		fmt.Fprintf(&b, "Traffic: %d connections x %d subflows over %d worker(s), payload %s, direction %s, window %d segments, ack ratio %d; data %s.\n\n",
 			c.Connections, c.Subflows, c.Workers, sizesText(c), c.Direction, c.Window, c.AckRatio, c.Duration)
 	} else {
@@ -277,6 +281,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		row("payload bytes verified (c2s / s2c)", "%d / %d", dp.PayloadBytes[0], dp.PayloadBytes[1])
 		row("setup through the dataplane (closed loop, waves of 128)", "%.0f connections/s", dp.SetupConnsPerSec)
 		row("dataplane summary", "%s", dp.Summary)
+	}
+	if wr := r.Wire; wr != nil {
+		writeWireRows(wr, row)
 	}
 	if s := r.Setup; s != nil {
 		row("setup: key_P tokens for N cores (key exchange) / SHA-256 per key", "N=%d / %.2f", s.KeyCores, s.SHA256PerKey)

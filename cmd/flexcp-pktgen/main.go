@@ -2,6 +2,8 @@
 //
 //	flexcp-pktgen engine [flags]
 //	flexcp-pktgen dataplane [flags]
+//	flexcp-pktgen wire --netns-prefix PREFIX [flags]
+//	flexcp-pktgen wire --flexcp-routes
 //	flexcp-pktgen plot [--dir results]
 //
 // Mode engine drives translate.Engine in process with the closed-loop
@@ -13,8 +15,12 @@
 // rings' far ends (root; EAL in the process). Mode plot draws the PNGs of
 // bench/plot from the reports in --dir and, from a dataplane pair with and
 // without affinity, writes the projection to 24 workers
-// (projection.json, .md, .png: a model, labelled as such). Mode wire is not written
-// (results/README.md).
+// (projection.json, .md, .png: a model, labelled as such). Mode wire plays
+// the same model on the standard topology (DESIGN.md section 7) against a
+// flexcp running in PREFIX-p: the client from c1 and c2 in PREFIX-c, the
+// server from s1 in PREFIX-s, through DPDK's af_xdp PMD (root, hugepages);
+// flexcp needs the routes --flexcp-routes prints (scripts/wire.sh does it
+// all).
 package main
 
 import (
@@ -47,10 +53,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("flexcp-pktgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: flexcp-pktgen engine|dataplane|plot [flags]\n\nModes: engine (translate.Engine in process); dataplane (flexcp's workers on DPDK ring ports, root); plot (PNGs from the reports in --dir); wire is not implemented yet.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "usage: flexcp-pktgen engine|dataplane|wire|plot [flags]\n\nModes: engine (translate.Engine in process); dataplane (flexcp's workers on DPDK ring ports, root); wire (against a running flexcp on the standard topology, AF_XDP, root; see scripts/wire.sh); plot (PNGs from the reports in --dir).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	modeFlag := fs.String("mode", "engine", "benchmark mode: engine or dataplane (wire: not implemented yet); a first non-flag argument overrides it")
+	modeFlag := fs.String("mode", "engine", "benchmark mode: engine, dataplane or wire; a first non-flag argument overrides it")
 	duration := fs.Duration("duration", 5*time.Second, "length of the data phase")
 	setupDur := fs.Duration("setup-duration", 0, "length of the connection-setup phase (0: duration/4, at least 100ms; negative: skip)")
 	modelDur := fs.Duration("model-duration", 0, "length of the model-only phase (0: duration/4, at least 100ms; negative: skip)")
@@ -71,13 +77,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("quiet", false, "no progress line")
 	affinity := fs.Bool("affinity", true, "dataplane: every packet of a connection enters its owner's queue (false: queue = symmetric hash of the packet's own 4-tuple)")
 	workerCPUs := fs.String("worker-cpus", "", "dataplane: the workers' CPUs, e.g. 1,2 (default: 1..W, or 0..W-1 when there are not more CPUs than workers)")
-	genCPU := fs.Int("gen-cpu", 0, "dataplane: the generator's CPU")
-	ealArgs := fs.String("eal", "", "dataplane: EAL arguments, space-separated (default: -l GEN_CPU --no-pci -m 512, hugepages if free else --no-huge)")
+	genCPU := fs.Int("gen-cpu", 0, "dataplane, wire: the generator's CPU")
+	ealArgs := fs.String("eal", "", "dataplane, wire: EAL arguments, space-separated (default dataplane: -l GEN_CPU --no-pci -m 512, hugepages if free else --no-huge; wire: -l GEN_CPU --no-pci --in-memory)")
 	mtu := fs.Int("mtu", 0, "MTU of the model's paths and the dataplane's ports (0: 1500; dataplane: payload+68 when larger)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file (go tool pprof)")
 	plotDir := fs.String("dir", "results", "plot: the directory holding the reports (engine*.json, dataplane*.json, compare.json or compare.md); the PNGs and plots.csv go there too")
 	ringSize := fs.Int("ring-size", 0, "dataplane: entries per RX/TX ring (0: 65536)")
-	roundQuiet := fs.Duration("round-quiet", 0, "dataplane: how long the TX rings must stay empty before a closed-loop round is over (0: 100us)")
+	roundQuiet := fs.Duration("round-quiet", 0, "dataplane: how long the TX rings must stay empty before a closed-loop round is over (0: 100us); wire: how long no frame may arrive (0: 1ms)")
+	nsPrefix := fs.String("netns-prefix", "fcp", "wire: the topology's namespace prefix (PREFIX-c holds c1 and c2, PREFIX-s holds s1; scripts/netns.sh NETNS_PREFIX)")
+	driver := fs.String("driver", "af_xdp", "wire: the PMD the generator opens c1, c2 and s1 with: af_xdp or af_packet")
+	devArgs := fs.String("devargs", "", "wire: more arguments for the generator's vdevs, e.g. busy_budget=0 (af_xdp)")
+	inFlight := fs.Int("in-flight", 0, "wire: frames sent and not yet matched by one out of flexcp, at most (0: 128; a veth queues 256 toward XDP, the model does not retransmit)")
+	baseline := fs.Bool("baseline", false, "wire: run the model untranslated, connections established in place, through whatever forwards in PREFIX-p instead of flexcp (kernel forwarding, testpmd): scripts/wire.sh BASELINE=kernel")
+	seed := fs.Uint64("seed", 7, "wire: seed of the model's keys, ISNs and nonces")
+	routes := fs.Bool("flexcp-routes", false, "wire: print the [[route]] lines flexcp needs on top of examples/netns.toml for --subflows, and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -96,10 +109,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "plot":
 		return drawPlots(*plotDir, stdout, stderr)
 	case "wire":
-		fmt.Fprintf(stderr, "flexcp-pktgen: mode %q: not implemented yet: see results/README.md\n", mode)
-		return 2
+		if *routes {
+			fmt.Fprint(stdout, pktgen.WireRoutes(*subflows))
+			return 0
+		}
 	default:
-		fmt.Fprintf(stderr, "flexcp-pktgen: unknown mode %q: want engine, dataplane or plot (wire is not implemented yet)\n", mode)
+		fmt.Fprintf(stderr, "flexcp-pktgen: unknown mode %q: want engine, dataplane, wire or plot\n", mode)
 		return 2
 	}
 	o := pktgen.Options{Duration: *duration, SetupDuration: *setupDur, ModelDuration: *modelDur,
@@ -139,7 +154,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 	var r *pktgen.Report
-	if mode == "dataplane" {
+	if mode == "wire" {
+		wo := pktgen.WireOptions{Options: o, ClientNS: *nsPrefix + "-c", ServerNS: *nsPrefix + "-s", Driver: *driver, DevArgs: *devArgs, Baseline: *baseline,
+			GenCPU: *genCPU, InFlight: *inFlight, Quiet: *roundQuiet, Seed: *seed}
+		if *ealArgs != "" {
+			wo.EAL = strings.Fields(*ealArgs)
+		}
+		r, err = pktgen.RunWire(wo)
+	} else if mode == "dataplane" {
 		do := pktgen.DataplaneOptions{Options: o, Affinity: *affinity, GenCPU: *genCPU, RingSize: *ringSize, Quiet: *roundQuiet}
 		if *ealArgs != "" {
 			do.EAL = strings.Fields(*ealArgs)

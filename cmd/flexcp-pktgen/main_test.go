@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flexcp/flexcp/bench/pktgen"
+	"github.com/flexcp/flexcp/config"
 )
 
 // TestEngineShortRun: a 300 ms engine run completes and writes JSON that
@@ -129,17 +130,41 @@ func TestPlotMode(t *testing.T) {
 	}
 }
 
-// TestModesNotImplemented: wire is refused with a pointer to
-// results/README.md and a non-zero exit; so are bad flags.
-func TestModesNotImplemented(t *testing.T) {
-	for _, args := range [][]string{{"wire", "--duration", "1s"}, {"--mode", "wire"}} {
-		var out, errb bytes.Buffer
-		if code := run(args, &out, &errb); code == 0 || !strings.Contains(errb.String(), "not implemented yet: see results/README.md") {
-			t.Errorf("%q: exit %d, stderr %q", args, code, errb.String())
+// TestWireRoutes: --flexcp-routes prints one route per subflow that,
+// appended to examples/netns.toml, is a configuration flexcp accepts, with
+// each subflow's address block behind the path the generator sends it on.
+func TestWireRoutes(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"wire", "--flexcp-routes", "--subflows", "4"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	base, err := os.ReadFile(filepath.Join("..", "..", "examples", "netns.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("netns.toml + routes", append(base, out.Bytes()...))
+	if err != nil {
+		t.Fatalf("flexcp rejects the routes: %v\n%s", err, out.String())
+	}
+	want := map[string]string{"198.18.0.0/24": "p1", "198.18.32.0/24": "p2", "198.18.64.0/24": "p1", "198.18.96.0/24": "p2"}
+	for _, r := range cfg.Routes {
+		if p, ok := want[r.Prefix.String()]; ok {
+			if r.Port != p {
+				t.Errorf("route %v leaves by %s, want %s", r.Prefix, r.Port, p)
+			}
+			delete(want, r.Prefix.String())
 		}
 	}
+	if len(want) != 0 {
+		t.Errorf("routes missing: %v\n%s", want, out.String())
+	}
+}
+
+// TestBadFlags: bad modes and flags are refused with a non-zero exit.
+func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"bogus"}, {"engine", "--direction", "up"}, {"engine", "--mix", "1448"}, {"engine", "--size", "0"}, {"engine", "--subflows", "5"},
-		{"dataplane", "--worker-cpus", "x"}, {"dataplane", "--workers", "2", "--worker-cpus", "1"}, {"dataplane", "--size", "1900"}} {
+		{"dataplane", "--worker-cpus", "x"}, {"dataplane", "--workers", "2", "--worker-cpus", "1"}, {"dataplane", "--size", "1900"},
+		{"wire", "--driver", "pcap"}, {"wire", "--connections", "60001"}, {"wire", "--subflows", "5"}} {
 		var out, errb bytes.Buffer
 		if code := run(append(args, "--duration", "10ms", "--quiet"), &out, &errb); code == 0 {
 			t.Errorf("%q accepted", args)
