@@ -141,6 +141,14 @@ func TestHostileWireIPv6(t *testing.T) {
 		{"hop-by-hop, routing and destination options chained, tracked", func() {
 			c1.send(t, withExt(tracked(tcpACK, dataAck(), nil), hopByHop, routing, destOpts))
 		}, drop("translate_unsupported")},
+		{"nine destination-options headers, tracked", func() {
+			// A chain longer than any fixed walk limit (Linux walks it).
+			x := make([]ip6Ext, 9)
+			for i := range x {
+				x[i] = destOpts
+			}
+			c1.send(t, withExt(tracked(tcpACK, dataAck(), nil), x...))
+		}, drop("translate_unsupported")},
 		{"first fragment, tracked", func() {
 			seg := buildTCP(tracked(tcpACK|tcpPSH, optDSS(rc.idsnP+1, rc.dsn, rc.ssn, 64), chunk(64, 9)))
 			c1.send(t, buildIPv6(cli, srv, 44, nil, append(append([]byte{6}, firstFrag.b[1:]...), seg[:48]...)))
