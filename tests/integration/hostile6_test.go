@@ -205,6 +205,9 @@ func TestHostileWireIPv6(t *testing.T) {
 			s.seq += 1 << 30
 			c1.send(t, ipTCP(s))
 		}, drop("translate_rst_out_of_window")},
+		{"RST from the server outside the window", func() {
+			s1.send(t, ipTCP(tcpSeg{v6: true, src6: srv, dst6: cli, sport: rc.dport, dport: rc.sport, seq: rc.isnS + 1 + 1<<30, flags: tcpRST}))
+		}, drop("translate_rst_out_of_window")},
 		{"MP_CAPABLE SYN with a wrong length: not translated", func() {
 			s := untracked(42007, tcpSYN, nil)
 			s.opts = []byte{30, 5, 0x01, 0x01, 0}

@@ -29,6 +29,7 @@ type rawIface struct {
 	keep   func(*rawSeg) bool // nil keeps every segment
 	mu     sync.Mutex
 	segs   []rawSeg
+	lost   uint64 // frames the socket dropped, summed by drops
 	closed chan struct{}
 }
 
@@ -89,6 +90,12 @@ func openRawFilter(t testing.TB, ns, dev, peerNS, peerDev string, keep func(*raw
 	tv := unix.Timeval{Usec: 100000}
 	if err := unix.SetsockoptTimeval(r.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		t.Fatal(err)
+	}
+	// The socket sees every frame of a bulk transfer on the interface;
+	// a large buffer keeps a slow reader (loaded machine) from losing the
+	// few frames a test waits for. drops() reports what it lost anyway.
+	if err := unix.SetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 32<<20); err != nil {
+		t.Logf("SO_RCVBUFFORCE on %s: %v", dev, err)
 	}
 	go r.read()
 	t.Cleanup(func() { close(r.closed); unix.Close(r.fd) })
@@ -249,6 +256,18 @@ func (r *rawIface) sendType(t testing.TB, et uint16, ip []byte) {
 		}
 		t.Fatalf("raw send: %v", err)
 	}
+}
+
+// drops returns how many frames the socket's receive queue has lost
+// since it was opened (PACKET_STATISTICS).
+func (r *rawIface) drops() uint64 {
+	st, err := unix.GetsockoptTpacketStats(r.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err == nil {
+		r.lost += uint64(st.Drops) // the kernel resets the counters on read
+	}
+	return r.lost
 }
 
 // wait returns the first segment received since index from for which
