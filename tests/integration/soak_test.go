@@ -337,6 +337,15 @@ Transfer errors (first %d):
 	if !flat {
 		t.Errorf("flexcp's RSS grew from %.0f kB (2nd quarter) to %.0f kB (last quarter)", m2, m4)
 	}
+	// The load must stay MPTCP through flexcp to the end: a client that
+	// stopped offering MP_CAPABLE (blackhole detection) would leave
+	// flexcp routing plain TCP while the soak looked healthy.
+	if d := end.c["MPTcpExtMPCapableSYNTXDisabled"] - snap.c["MPTcpExtMPCapableSYNTXDisabled"]; d != 0 {
+		t.Errorf("the client opened %d connections without MP_CAPABLE (MPTCP disabled by its blackhole detection)", d)
+	}
+	if len(q4) > 0 && final.opened <= samples[3*n/4].opened {
+		t.Errorf("flexcp opened no connection in the last quarter (%v at %v, %v at the end): the load was not MPTCP", samples[3*n/4].opened, samples[3*n/4].at, final.opened)
+	}
 	if final.bulkDone == 0 || final.shortDone == 0 {
 		t.Errorf("the load did not run: %d bulk, %d short connections", final.bulkDone, final.shortDone)
 	}
@@ -359,6 +368,10 @@ var soakResetCounters = []string{
 	"TcpExtTCPAbortOnLinger", "TcpEstabResets", "TcpOutRsts", "MPTcpExtMPRstTx", "MPTcpExtMPRstRx",
 	"MPTcpExtMPFastcloseTx", "MPTcpExtMPFastcloseRx", "MPTcpExtMPFallbackTokenInit", "MPTcpExtInfiniteMapRx",
 	"MPTcpExtDSSNoMatchTCP", "MPTcpExtDataCsumErr",
+	// Connections the client opened without MP_CAPABLE: after SYN
+	// retransmissions (SYNTXDrop), or because it declared an MPTCP
+	// blackhole (Blackhole, then SYNTXDisabled for every connection).
+	"MPTcpExtMPCapableSYNTXDrop", "MPTcpExtBlackhole", "MPTcpExtMPCapableSYNTXDisabled",
 }
 
 // soakResets is the markdown rows of the reset counters that moved
