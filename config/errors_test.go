@@ -1,9 +1,11 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -122,5 +124,48 @@ func TestMetricsListenDefault(t *testing.T) {
 		if ap, err := netip.ParseAddrPort(c.Metrics.Listen); err != nil || !ap.Addr().IsLoopback() {
 			t.Errorf("examples/%s: metrics listen %q is not a loopback address", f, c.Metrics.Listen)
 		}
+	}
+}
+
+// TestErrorProxyRemaining: the proxy error classes the tests above leave
+// out: a timestamps value that is not a policy at all, and more scheduler
+// rules than the rule table holds.
+func TestErrorProxyRemaining(t *testing.T) {
+	var rules strings.Builder
+	for i := range 255 {
+		fmt.Fprintf(&rules, "[[proxy.scheduler_rule]]\nprefix = \"10.%d.%d.0/24\"\nscheduler = \"weighted\"\n", i/256, i%256)
+	}
+	runErrors(t, []errCase{
+		{"timestamps unknown", minimal + "[proxy]\ntimestamps = \"scramble\"\n", `proxy.timestamps "scramble" is not one of strip`},
+		{"too many scheduler rules", minimal + rules.String(), "proxy.scheduler_rule: 255 rules; at most 254"},
+	})
+}
+
+// TestLoadErrors: Load passes on Parse's error for a file that exists and
+// checks the lcores against the CPUs this process may use, with the
+// messages Parse and CheckCPUs give.
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(bad, []byte(minimal+"[proxy]\nscheduler = \"fastest\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), `proxy.scheduler "fastest" is not one of`) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Load of an invalid file: %v", err)
+	}
+	usable, err := UsableCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := 0
+	for slices.Contains(usable, missing) {
+		missing++
+	}
+	cpus := filepath.Join(dir, "cpus.toml")
+	if err := os.WriteFile(cpus, []byte(fmt.Sprintf("lcores = [%d]\n%s", missing, minimal)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(cpus); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("lcores: CPU %d does not exist or this process may not run on it", missing)) {
+		t.Errorf("Load with lcore %d (usable %v): %v", missing, usable, err)
 	}
 }

@@ -285,6 +285,14 @@ up() {
 	# path 2's address (v4 endpoint for v4 connections, v6 for v6).
 	sysctl_set "$NS_C" net.mptcp.enabled=1
 	sysctl_set "$NS_S" net.mptcp.enabled=1
+	# Linux >= 6.12: after MP_CAPABLE SYNs time out twice and the plain
+	# retry succeeds, the kernel declares a blackhole and sends no
+	# MP_CAPABLE for blackhole_timeout (default 3600 s). On a loaded test
+	# machine one lost SYN pair would silently turn every later
+	# connection into plain TCP (seen in a 30-minute soak): keep MPTCP on.
+	if [[ -e /proc/sys/net/mptcp/blackhole_timeout ]]; then
+		sysctl_set "$NS_C" net.mptcp.blackhole_timeout=0
+	fi
 	nsx "$NS_C" ip mptcp endpoint flush
 	nsx "$NS_C" ip mptcp limits set subflows 2 add_addr_accepted 2
 	nsx "$NS_C" ip mptcp endpoint add 198.18.2.2 dev c2 subflow

@@ -371,9 +371,12 @@ func (e *Engine) unparsed(p *Packet) Verdict {
 // hop, routing and destination options, and a first fragment) to the TCP
 // header and returns it; ok is false when the packet carries no TCP header
 // (another protocol, a non-first fragment, ESP, a chain it cannot follow).
+// Like Linux it follows a chain of any length: each header is at least 8
+// bytes, so the walk ends with the packet (a fixed limit let a longer
+// chain on a tracked 4-tuple be routed untranslated).
 func ipv6TCP(ip header.IPv6) (l4 []byte, ok bool) {
 	nh, rest := ip.NextHeader(), ip.Payload()
-	for range 8 {
+	for len(rest) > 0 {
 		switch nh {
 		case header.IPv6ProtocolTCP:
 			return rest, true

@@ -282,6 +282,13 @@ func TestIPv6ExtensionHeadersOnTrackedFlow(t *testing.T) {
 	destOpts := []byte{0, 0, 1, 4, 0, 0, 0, 0}  // PadN
 	firstFrag := []byte{0, 0, 0, 1, 0, 0, 0, 9} // offset 0, M set
 	laterFrag := []byte{0, 0, 0x05, 0x00, 0, 0, 0, 9}
+	// chain puts n destination-options headers in front of TCP.
+	chain := func(ip []byte, n int) []byte {
+		for range n {
+			ip = withExt(ip, header.IPv6DestOptions, destOpts)
+		}
+		return ip
+	}
 	for _, tc := range []struct {
 		name string
 		in   []byte
@@ -291,6 +298,9 @@ func TestIPv6ExtensionHeadersOnTrackedFlow(t *testing.T) {
 		{"first fragment", withExt(seg(s0.port), header.IPv6Fragment, firstFrag), Drop},
 		{"non-first fragment", withExt(seg(s0.port), header.IPv6Fragment, laterFrag), Pass},
 		{"untracked destination options", withExt(seg(40999), header.IPv6DestOptions, destOpts), Pass},
+		// Linux walks any number of extension headers to TCP; a chain
+		// longer than a fixed walk limit must not slip through untranslated.
+		{"nine destination options headers", chain(seg(s0.port), 9), Drop},
 	} {
 		before := m.e.cnt.Drops[DropUnsupported]
 		p := mkPacket(tc.in, Access, 0)

@@ -20,7 +20,7 @@ import (
 // Ethernet frames (any header, valid or not) and reading what arrives.
 
 // rawIface is an AF_PACKET socket on one interface, with a reader that
-// keeps the incoming (not outgoing) IPv4 TCP frames.
+// keeps the incoming (not outgoing) IPv4 and IPv6 TCP frames.
 type rawIface struct {
 	fd     int
 	ifi    int
@@ -29,13 +29,17 @@ type rawIface struct {
 	keep   func(*rawSeg) bool // nil keeps every segment
 	mu     sync.Mutex
 	segs   []rawSeg
+	lost   uint64 // frames the socket dropped, summed by drops
 	closed chan struct{}
 }
 
-// rawSeg is one received IPv4 TCP segment (or fragment), decoded.
+// rawSeg is one received IPv4 or IPv6 TCP segment (or fragment), decoded.
 type rawSeg struct {
 	ip           []byte // the IP packet
 	src, dst     [4]byte
+	v6           bool     // an IPv6 packet: the addresses are src6, dst6
+	src6, dst6   [16]byte // IPv6 addresses
+	fragID       uint32   // IPv6: the fragment header's identification
 	sport, dport uint16
 	seq, ack     uint32
 	flags        uint8
@@ -87,6 +91,12 @@ func openRawFilter(t testing.TB, ns, dev, peerNS, peerDev string, keep func(*raw
 	if err := unix.SetsockoptTimeval(r.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		t.Fatal(err)
 	}
+	// The socket sees every frame of a bulk transfer on the interface;
+	// a large buffer keeps a slow reader (loaded machine) from losing the
+	// few frames a test waits for. drops() reports what it lost anyway.
+	if err := unix.SetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 32<<20); err != nil {
+		t.Logf("SO_RCVBUFFORCE on %s: %v", dev, err)
+	}
 	go r.read()
 	t.Cleanup(func() { close(r.closed); unix.Close(r.fd) })
 	return r
@@ -109,10 +119,15 @@ func (r *rawIface) read() {
 		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
 			continue
 		}
-		if binary.BigEndian.Uint16(buf[12:]) != 0x0800 {
-			continue
+		var s rawSeg
+		var ok bool
+		switch binary.BigEndian.Uint16(buf[12:]) {
+		case 0x0800:
+			s, ok = decodeSeg(append([]byte(nil), buf[14:n]...))
+		case 0x86dd:
+			s, ok = decodeSeg6(append([]byte(nil), buf[14:n]...))
 		}
-		if s, ok := decodeSeg(append([]byte(nil), buf[14:n]...)); ok && (r.keep == nil || r.keep(&s)) {
+		if ok && (r.keep == nil || r.keep(&s)) {
 			r.mu.Lock()
 			r.segs = append(r.segs, s)
 			r.mu.Unlock()
@@ -156,13 +171,77 @@ func decodeSeg(ip []byte) (rawSeg, bool) {
 	return s, true
 }
 
-// send sends one IPv4 packet (any bytes) in an Ethernet frame.
+// decodeSeg6 decodes an IPv6 packet, walking hop-by-hop, routing,
+// destination-options and fragment headers (RFC 8200 section 4) to TCP.
+// A non-first fragment is kept with frag set and no TCP fields.
+func decodeSeg6(ip []byte) (rawSeg, bool) {
+	if len(ip) < 40 || ip[0]>>4 != 6 {
+		return rawSeg{}, false
+	}
+	tl := 40 + int(binary.BigEndian.Uint16(ip[4:]))
+	if tl > len(ip) {
+		return rawSeg{}, false
+	}
+	ip = ip[:tl]
+	s := rawSeg{ip: ip, v6: true}
+	copy(s.src6[:], ip[8:24])
+	copy(s.dst6[:], ip[24:40])
+	nh, rest := ip[6], ip[40:]
+	for nh != 6 {
+		switch nh {
+		case 0, 43, 60: // hop-by-hop, routing, destination options
+			if len(rest) < 8 || len(rest) < (int(rest[1])+1)*8 {
+				return rawSeg{}, false
+			}
+			nh, rest = rest[0], rest[(int(rest[1])+1)*8:]
+		case 44: // fragment
+			if len(rest) < 8 {
+				return rawSeg{}, false
+			}
+			s.frag = true
+			s.fragID = binary.BigEndian.Uint32(rest[4:])
+			if binary.BigEndian.Uint16(rest[2:])&^7 != 0 {
+				return s, true
+			}
+			nh, rest = rest[0], rest[8:]
+		default:
+			return rawSeg{}, false
+		}
+	}
+	if len(rest) < 4 {
+		return s, true
+	}
+	s.sport, s.dport = binary.BigEndian.Uint16(rest), binary.BigEndian.Uint16(rest[2:])
+	if len(rest) < 20 {
+		return s, true
+	}
+	s.seq, s.ack = binary.BigEndian.Uint32(rest[4:]), binary.BigEndian.Uint32(rest[8:])
+	s.flags = rest[13]
+	off := int(rest[12]>>4) * 4
+	if off >= 20 && off <= len(rest) {
+		s.opts, s.payload = rest[20:off], rest[off:]
+	}
+	return s, true
+}
+
+// send sends one IP packet (any bytes) in an Ethernet frame: EtherType
+// IPv6 if the version nibble says 6, IPv4 otherwise.
 func (r *rawIface) send(t testing.TB, ip []byte) {
+	t.Helper()
+	et := uint16(0x0800)
+	if len(ip) > 0 && ip[0]>>4 == 6 {
+		et = 0x86dd
+	}
+	r.sendType(t, et, ip)
+}
+
+// sendType sends ip in an Ethernet frame of EtherType et.
+func (r *rawIface) sendType(t testing.TB, et uint16, ip []byte) {
 	t.Helper()
 	f := make([]byte, 14, 14+len(ip))
 	copy(f, r.peer)
 	copy(f[6:], r.mac)
-	binary.BigEndian.PutUint16(f[12:], 0x0800)
+	binary.BigEndian.PutUint16(f[12:], et)
 	f = append(f, ip...)
 	to := &unix.SockaddrLinklayer{Ifindex: r.ifi, Halen: 6, Addr: [8]byte(append(r.peer[:6:6], 0, 0))}
 	for try := 0; ; try++ {
@@ -177,6 +256,18 @@ func (r *rawIface) send(t testing.TB, ip []byte) {
 		}
 		t.Fatalf("raw send: %v", err)
 	}
+}
+
+// drops returns how many frames the socket's receive queue has lost
+// since it was opened (PACKET_STATISTICS).
+func (r *rawIface) drops() uint64 {
+	st, err := unix.GetsockoptTpacketStats(r.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err == nil {
+		r.lost += uint64(st.Drops) // the kernel resets the counters on read
+	}
+	return r.lost
 }
 
 // wait returns the first segment received since index from for which
@@ -248,6 +339,8 @@ func csumFold(sum uint32) uint16 {
 // tcpSeg describes a TCP segment for buildTCP.
 type tcpSeg struct {
 	src, dst     [4]byte
+	v6           bool     // IPv6: the checksum's pseudo header uses src6, dst6
+	src6, dst6   [16]byte // IPv6 addresses
 	sport, dport uint16
 	seq, ack     uint32
 	flags        uint8
@@ -294,6 +387,10 @@ func buildTCP(s tcpSeg) []byte {
 	copy(b[20+len(opts):], s.payload)
 	sum := csumAdd(0, s.src[:])
 	sum = csumAdd(sum, s.dst[:])
+	if s.v6 {
+		sum = csumAdd(0, s.src6[:])
+		sum = csumAdd(sum, s.dst6[:])
+	}
 	sum += 6 + uint32(len(b))
 	binary.BigEndian.PutUint16(b[16:], csumFold(csumAdd(sum, b)))
 	return b
@@ -321,8 +418,41 @@ func buildIPv4(src, dst [4]byte, proto uint8, ipOpts []byte, frag uint16, payloa
 	return b
 }
 
-// ipTCP is buildIPv4 around buildTCP(s).
-func ipTCP(s tcpSeg) []byte { return buildIPv4(s.src, s.dst, 6, nil, 0x4000, buildTCP(s)) }
+// ipTCP is buildIPv4 around buildTCP(s), or buildIPv6 if s.v6.
+func ipTCP(s tcpSeg) []byte {
+	if s.v6 {
+		return buildIPv6(s.src6, s.dst6, 6, nil, buildTCP(s))
+	}
+	return buildIPv4(s.src, s.dst, 6, nil, 0x4000, buildTCP(s))
+}
+
+// ip6Ext is an IPv6 extension header for buildIPv6: its type (the next-
+// header value that announces it) and its bytes, a multiple of 8, whose
+// first byte (next header) buildIPv6 fills in.
+type ip6Ext struct {
+	typ uint8
+	b   []byte
+}
+
+// buildIPv6 wraps payload (protocol proto) in an IPv6 header (hop limit
+// 64) followed by the extension headers exts, in order.
+func buildIPv6(src, dst [16]byte, proto uint8, exts []ip6Ext, payload []byte) []byte {
+	b := make([]byte, 40, 40+len(payload)+64)
+	b[0] = 0x60
+	b[7] = 64
+	copy(b[8:], src[:])
+	copy(b[24:], dst[:])
+	nhAt := 6 // where the next header byte of the previous header is
+	for _, x := range exts {
+		b[nhAt] = x.typ
+		nhAt = len(b)
+		b = append(b, x.b...)
+	}
+	b[nhAt] = proto
+	b = append(b, payload...)
+	binary.BigEndian.PutUint16(b[4:], uint16(len(b)-40))
+	return b
+}
 
 // mptcpKeyHash returns the token and IDSN of an MPTCP key (RFC 8684 3.1:
 // SHA-256 of the key; token its most significant 32 bits, IDSN its least
@@ -408,6 +538,8 @@ func findMPCapableKey(opts []byte) (uint64, bool) {
 type rawClient struct {
 	r          *rawIface
 	src, dst   [4]byte
+	v6         bool     // an IPv6 connection between src6 and dst6
+	src6, dst6 [16]byte // its IPv6 addresses
 	sport      uint16
 	dport      uint16
 	keyC, keyP uint64
@@ -423,7 +555,9 @@ type rawClient struct {
 // dropped in the client namespace.
 func guardRawPorts(t testing.TB, lo, hi uint16) {
 	t.Helper()
-	nsRun(t, nsC, "iptables", "-A", "OUTPUT", "-p", "tcp", "--sport", fmt.Sprintf("%d:%d", lo, hi), "--tcp-flags", "RST", "RST", "-j", "DROP")
+	for _, cmd := range []string{"iptables", "ip6tables"} {
+		nsRun(t, nsC, cmd, "-A", "OUTPUT", "-p", "tcp", "--sport", fmt.Sprintf("%d:%d", lo, hi), "--tcp-flags", "RST", "RST", "-j", "DROP")
+	}
 }
 
 // dialRaw runs the MP_CAPABLE handshake (RFC 8684 3.1) through flexcp.
@@ -431,10 +565,36 @@ func dialRaw(t testing.TB, r *rawIface, sport uint16, dst [4]byte, dport uint16)
 	t.Helper()
 	c := &rawClient{r: r, src: [4]byte{198, 18, 1, 2}, dst: dst, sport: sport, dport: dport,
 		keyC: 0x1122334455667788 ^ uint64(sport)<<40, isnC: 0x10000000 + uint32(sport)<<8}
+	c.handshake(t)
+	return c
+}
+
+// dialRaw6 is dialRaw over IPv6, from the client's path-1 address
+// 2001:db8:1::2 to dst.
+func dialRaw6(t testing.TB, r *rawIface, sport uint16, dst [16]byte, dport uint16) *rawClient {
+	t.Helper()
+	c := &rawClient{r: r, v6: true, src6: ip6(0x2001_0db8_0001_0000, 2), dst6: dst, sport: sport, dport: dport,
+		keyC: 0x1122334455667788 ^ uint64(sport)<<40, isnC: 0x10000000 + uint32(sport)<<8}
+	c.handshake(t)
+	return c
+}
+
+// ip6 returns the IPv6 address whose upper and lower 64 bits are hi, lo.
+func ip6(hi, lo uint64) (a [16]byte) {
+	binary.BigEndian.PutUint64(a[:], hi)
+	binary.BigEndian.PutUint64(a[8:], lo)
+	return a
+}
+
+// handshake runs the MP_CAPABLE handshake for c.
+func (c *rawClient) handshake(t testing.TB) {
+	t.Helper()
+	r, sport, dport := c.r, c.sport, c.dport
 	_, c.idsnC = mptcpKeyHash(c.keyC)
 	m := r.mark()
-	r.send(t, ipTCP(tcpSeg{src: c.src, dst: dst, sport: sport, dport: dport, seq: c.isnC, flags: tcpSYN,
-		opts: append([]byte{2, 4, 0x05, 0x78}, optMPCapableSyn()...)}))
+	syn := c.seg(0, tcpSYN, append([]byte{2, 4, 0x05, 0x78}, optMPCapableSyn()...), nil)
+	syn.seq, syn.ack = c.isnC, 0
+	r.send(t, ipTCP(syn))
 	sa, ok := r.wait(m, 5*time.Second, func(s *rawSeg) bool {
 		return s.sport == dport && s.dport == sport && s.flags&(tcpSYN|tcpACK) == tcpSYN|tcpACK
 	})
@@ -452,12 +612,11 @@ func dialRaw(t testing.TB, r *rawIface, sport uint16, dst [4]byte, dport uint16)
 	c.isnS = sa.seq
 	c.ssn, c.dsn = 1, c.idsnC+1
 	r.send(t, ipTCP(c.seg(c.ssn, tcpACK, optMPCapableAck(c.keyC, c.keyP), nil)))
-	return c
 }
 
 // seg is a segment of the raw connection at relative SSN ssn.
 func (c *rawClient) seg(ssn uint32, flags uint8, opts, payload []byte) tcpSeg {
-	return tcpSeg{src: c.src, dst: c.dst, sport: c.sport, dport: c.dport, seq: c.isnC + ssn,
+	return tcpSeg{src: c.src, dst: c.dst, v6: c.v6, src6: c.src6, dst6: c.dst6, sport: c.sport, dport: c.dport, seq: c.isnC + ssn,
 		ack: c.isnS + 1, flags: flags, opts: opts, payload: payload}
 }
 

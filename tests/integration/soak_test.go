@@ -76,6 +76,9 @@ func TestSoak(t *testing.T) {
 	}
 	e := newE2E(t, "198.18.3.2:5001")
 	base := idleBaseline(t, e.p)
+	start0 := time.Now()
+	load0 := loadAvg()
+	commit := gitCommit() // at the start: the worktree may move on during a long run
 	pid := e.p.cmd.Process.Pid
 	ctx := withTimeout(t, dur+10*time.Minute)
 
@@ -107,9 +110,17 @@ func TestSoak(t *testing.T) {
 	var connectMu sync.Mutex // e.connect shares e.ln's Accept
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var firstErrs []string // the first few transfer errors, for soak.md
 	fail := func(format string, args ...any) {
 		errs.Add(1)
-		t.Errorf(format, args...)
+		msg := fmt.Sprintf(format, args...)
+		errMu.Lock()
+		if len(firstErrs) < 5 {
+			firstErrs = append(firstErrs, fmt.Sprintf("%v: %s", time.Since(start0).Round(time.Second), msg))
+		}
+		errMu.Unlock()
+		t.Error(msg)
 	}
 	for w := 0; w < 2; w++ {
 		wg.Add(1)
@@ -220,9 +231,11 @@ func TestSoak(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+	load1 := loadAvg()
 	checkIdle(t, e.p, base, time.Minute)
 	// Which MPTCP, TCP and flexcp counters moved (the cause of any reset).
 	logDelta(t, e.p, snap)
+	end := snapCounters(t, e.p)
 	var final soakSample
 	for {
 		var ok bool
@@ -245,6 +258,7 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	m2, m4 := median(q2), median(q4)
+	rssFirst, rssLast := samples[0].rssKB, samples[n-1].rssKB
 	flat := m4 <= m2*1.05+4096
 	var maxConns, maxRecords, maxPool float64
 	for _, s := range samples {
@@ -271,7 +285,7 @@ func TestSoak(t *testing.T) {
 	}
 	md := fmt.Sprintf(`# Soak
 
-`+"`make soak DURATION=%s`"+` (tests/integration/soak_test.go), %s, %s, GOMAXPROCS %d,
+`+"`FCP_NETNS_PREFIX=%s make soak DURATION=%s`"+` (tests/integration/soak_test.go), %s, %s, GOMAXPROCS %d,
 commit %s. Shared 2-core machine: rates are not comparable with other runs.
 
 Load: two bulk workers (4-32 MB each way per connection, then a new one),
@@ -294,11 +308,28 @@ a short-connection worker (64 bytes each way, ~20 ms apart), and 20 s of
 | flexcp RSS, median of last quarter | %.0f kB |
 | after the load: connections / subflows / tokens / trees / records | %.0f / %.0f / %.0f / %.0f / %.0f |
 | after the load: mempool_in_use | %.0f |
+| flexcp RSS, first / last sample under load | %.0f / %.0f kB |
 | verdict (last quarter <= 2nd quarter x 1.05 + 4 MB) | %s |
-`, dur, host, runtime.GOOS+"/"+runtime.GOARCH, runtime.GOMAXPROCS(0), gitCommit(), every,
+| machine load average (1, 5, 15 min) at start / end | %s / %s |
+
+Resets and aborts during the run (counter deltas; the client and server
+kernels' nstat, flexcp's metrics):
+
+| counter | delta |
+| --- | --- |
+%s
+flexcp drops by reason during the run:
+
+| reason | drops |
+| --- | --- |
+%s
+Transfer errors (first %d):
+%s
+`, nsPrefix, dur, host, runtime.GOOS+"/"+runtime.GOARCH, runtime.GOMAXPROCS(0), commit, every,
 		dur, len(samples), missed, final.bulkDone, final.shortDone, final.errors, final.opened, final.fallbacks, final.drops,
 		maxConns, maxRecords, maxPool, base.poolInUse, m2, m4,
-		final.conns, final.subflows, final.tokens, final.trees, final.records, final.poolInUse, verdict)
+		final.conns, final.subflows, final.tokens, final.trees, final.records, final.poolInUse,
+		rssFirst, rssLast, verdict, load0, load1, soakResets(snap, end), soakDrops(snap, end), len(firstErrs), soakErrors(firstErrs))
 	if err := os.WriteFile(filepath.Join(dir, "soak.md"), []byte(md), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -306,16 +337,123 @@ a short-connection worker (64 bytes each way, ~20 ms apart), and 20 s of
 	if !flat {
 		t.Errorf("flexcp's RSS grew from %.0f kB (2nd quarter) to %.0f kB (last quarter)", m2, m4)
 	}
+	// The load must stay MPTCP through flexcp to the end: a client that
+	// stopped offering MP_CAPABLE (blackhole detection) would leave
+	// flexcp routing plain TCP while the soak looked healthy.
+	if d := end.c["MPTcpExtMPCapableSYNTXDisabled"] - snap.c["MPTcpExtMPCapableSYNTXDisabled"]; d != 0 {
+		t.Errorf("the client opened %d connections without MP_CAPABLE (MPTCP disabled by its blackhole detection)", d)
+	}
+	if len(q4) > 0 && final.opened <= samples[3*n/4].opened {
+		t.Errorf("flexcp opened no connection in the last quarter (%v at %v, %v at the end): the load was not MPTCP", samples[3*n/4].opened, samples[3*n/4].at, final.opened)
+	}
 	if final.bulkDone == 0 || final.shortDone == 0 {
 		t.Errorf("the load did not run: %d bulk, %d short connections", final.bulkDone, final.shortDone)
 	}
 }
 
-// gitCommit returns the worktree's HEAD commit, or "unknown".
+// loadAvg returns the first three fields of /proc/loadavg.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
+}
+
+// soakResetCounters are the counters that show a connection or subflow
+// reset or aborted: the kernels' TCP aborts, MPTCP resets and fastcloses,
+// and flexcp's own.
+var soakResetCounters = []string{
+	"TcpExtTCPAbortOnTimeout", "TcpExtTCPAbortOnData", "TcpExtTCPAbortOnClose", "TcpExtTCPAbortOnMemory",
+	"TcpExtTCPAbortOnLinger", "TcpEstabResets", "TcpOutRsts", "MPTcpExtMPRstTx", "MPTcpExtMPRstRx",
+	"MPTcpExtMPFastcloseTx", "MPTcpExtMPFastcloseRx", "MPTcpExtMPFallbackTokenInit", "MPTcpExtInfiniteMapRx",
+	"MPTcpExtDSSNoMatchTCP", "MPTcpExtDataCsumErr",
+	// Connections the client opened without MP_CAPABLE: after SYN
+	// retransmissions (SYNTXDrop), or because it declared an MPTCP
+	// blackhole (Blackhole, then SYNTXDisabled for every connection).
+	"MPTcpExtMPCapableSYNTXDrop", "MPTcpExtBlackhole", "MPTcpExtMPCapableSYNTXDisabled",
+}
+
+// soakResets is the markdown rows of the reset counters that moved
+// between a and b.
+func soakResets(a, b counterSnap) string {
+	var sb strings.Builder
+	for _, side := range []struct {
+		name string
+		x, y map[string]int64
+	}{{"client", a.c, b.c}, {"server", a.s, b.s}} {
+		for _, k := range soakResetCounters {
+			if d := side.y[k] - side.x[k]; d != 0 {
+				fmt.Fprintf(&sb, "| %s %s | %d |\n", side.name, k, d)
+			}
+		}
+	}
+	for _, k := range []string{"flexcp_path_dead_total", "flexcp_reinjections_total"} {
+		if d := sum(b.p, k) - sum(a.p, k); d != 0 {
+			fmt.Fprintf(&sb, "| flexcp %s | %.0f |\n", k, d)
+		}
+	}
+	if sb.Len() == 0 {
+		return "| (none moved) | 0 |\n"
+	}
+	return sb.String()
+}
+
+// soakDrops is the markdown rows of flexcp_drops_total by reason, summed
+// over workers, that grew between a and b.
+func soakDrops(a, b counterSnap) string {
+	by := map[string]float64{}
+	for k, v := range b.p {
+		if !strings.HasPrefix(k, "flexcp_drops_total{") {
+			continue
+		}
+		i := strings.Index(k, `reason="`)
+		if i < 0 {
+			continue
+		}
+		r := k[i+len(`reason="`):]
+		r = r[:strings.IndexByte(r, '"')]
+		by[r] += v - a.p[k]
+	}
+	keys := make([]string, 0, len(by))
+	for r, d := range by {
+		if d != 0 {
+			keys = append(keys, r)
+		}
+	}
+	sort.Strings(keys)
+	var sb strings.Builder
+	for _, r := range keys {
+		fmt.Fprintf(&sb, "| %s | %.0f |\n", r, by[r])
+	}
+	if sb.Len() == 0 {
+		return "| (none) | 0 |\n"
+	}
+	return sb.String()
+}
+
+// soakErrors lists the transfer errors, or says there were none.
+func soakErrors(errs []string) string {
+	if len(errs) == 0 {
+		return "none.\n"
+	}
+	var sb strings.Builder
+	for _, e := range errs {
+		fmt.Fprintf(&sb, "- %s\n", e)
+	}
+	return sb.String()
+}
+
+// gitCommit returns the worktree's HEAD commit, or "unknown", noting
+// uncommitted changes outside results/.
 func gitCommit() string {
 	out, err := exec.Command("git", "-C", repoRoot, "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return "unknown"
 	}
-	return strings.TrimSpace(string(out))
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "-C", repoRoot, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results").Output(); err == nil && len(st) > 0 {
+		c += " (with uncommitted changes)"
+	}
+	return c
 }
