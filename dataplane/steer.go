@@ -469,11 +469,7 @@ func (w *Worker) flushHandoff(j int, final bool) {
 	}
 	n := st.out[j].EnqueueBurst(s)
 	st.handed[j] += uint64(n)
-	// s[n:] was refused; s[n:n+drop] had been refused before.
-	drop := max(st.carry[j]-n, 0)
-	if final || len(s)-n-drop == cap(s) {
-		drop = len(s) - n
-	}
+	drop := handoffDrops(len(s), cap(s), st.carry[j], n, final)
 	if drop > 0 {
 		dpdk.FreeBulk(s[n : n+drop])
 		st.ringFull[j] += uint64(drop)
@@ -482,6 +478,18 @@ func (w *Worker) flushHandoff(j int, final bool) {
 	clear(s[keep:])
 	st.stage[j] = s[:keep]
 	st.carry[j] = keep
+}
+
+// handoffDrops says how many of a stage's staged mbufs to drop after the
+// ring took the first n: those it refused that it had refused before
+// (the first carry were), or all it refused when final is set or keeping
+// them would leave no room (staged == room).
+func handoffDrops(staged, room, carry, n int, final bool) int {
+	drop := max(carry-n, 0)
+	if final || staged-n-drop == room {
+		drop = staged - n
+	}
+	return drop
 }
 
 // flushHandoffs enqueues everything staged; with final set (the worker
