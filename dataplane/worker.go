@@ -403,7 +403,8 @@ func (w *Worker) handle(t int64, frames []fwd.Frame, steer bool) {
 				w.shareNeighborMsg(fr)
 			}
 		}
-		if w.fwd.Classify(t, fr, w.out) == fwd.KindConsumed {
+		kind, nh := w.fwd.ClassifyHop(t, fr, w.out)
+		if kind == fwd.KindConsumed {
 			continue
 		}
 		if w.eng != nil && isTCP(fr.Buf[fr.Off:fr.Off+fr.Len]) {
@@ -415,8 +416,11 @@ func (w *Worker) handle(t int64, frames []fwd.Frame, steer bool) {
 				w.free(fr.Ref)
 				continue
 			}
+			w.fwd.RouteIP(t, fr, w.out)
+			continue
 		}
-		w.fwd.RouteIP(t, fr, w.out)
+		// Untouched since ClassifyHop: route along the hop it found.
+		w.fwd.RouteHop(t, fr, kind, nh, w.out)
 	}
 	w.queued += len(frames)
 	if w.eng != nil {
