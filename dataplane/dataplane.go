@@ -321,12 +321,14 @@ func (d *Dataplane) Pool() *dpdk.Mempool { return d.pool }
 
 // Run starts the workers and blocks until ctx is done, then stops them and
 // waits until each has drained its TX lists. It returns the first worker
-// error, if any.
+// error, if any. It raises GOMAXPROCS to the workers plus two if it is
+// lower (see spareProcs).
 func (d *Dataplane) Run(ctx context.Context) error {
 	if d.started {
 		return errors.New("dataplane: Run called twice")
 	}
 	d.started = true
+	spareProcs(len(d.workers))
 	errc := make(chan error, len(d.workers))
 	stop := make(chan struct{})
 	for _, w := range d.workers {

@@ -27,8 +27,11 @@ const (
 	// dropNoMbuf counts the forwarder's allocator failures
 	// (fwd.Counters.AllocFailures): a reply or generated packet not built.
 	dropNoMbuf = dropTxFull + 1
+	// dropHandoffFull counts packets dropped because the handoff ring to
+	// their owner worker stayed full (several workers; steer.go).
+	dropHandoffFull = dropNoMbuf + 1
 	// numDrops is the number of drop reasons in use.
-	numDrops = dropNoMbuf + 1
+	numDrops = dropHandoffFull + 1
 )
 
 // The reasons fit the metrics block; these fail to compile otherwise.
@@ -39,7 +42,8 @@ var (
 )
 
 // dropLabels returns the label of each drop index: fwd's own labels, the
-// translator's prefixed translate_, then tx_full and no_mbuf.
+// translator's prefixed translate_, then tx_full, no_mbuf and
+// handoff_full.
 func dropLabels() []string {
 	l := make([]string, numDrops)
 	for r := range fwd.NumDropReasons {
@@ -50,6 +54,7 @@ func dropLabels() []string {
 	}
 	l[dropTxFull] = "tx_full"
 	l[dropNoMbuf] = "no_mbuf"
+	l[dropHandoffFull] = "handoff_full"
 	return l
 }
 

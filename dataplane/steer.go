@@ -20,7 +20,9 @@ import (
 // single-producer/single-consumer rte_ring it has toward that worker; the
 // owner takes it from the ring and handles it like a packet of its own
 // queue. Staged handoffs leave in one EnqueueBurst per destination and
-// burst; a ring that is full drops the rest (counted).
+// burst; what a full ring refuses stays staged and is tried once more with
+// the next flush (the next poll round at the latest), then dropped
+// (counted as handoff_full).
 //
 // The same rings carry copies of ARP and NDP frames, marked with
 // learnTag, so that every worker's neighbor table learns what one worker
@@ -109,6 +111,7 @@ type steerState struct {
 	out    []*dpdk.Ring         // out[j]: to worker j (nil for itself)
 	in     []*dpdk.Ring         // in[i]: from worker i (nil for itself)
 	stage  [][]*dpdk.Mbuf       // per destination, C arrays of one burst
+	carry  []int                // stage[j][:carry[j]]: refused once by ring j
 	updOut []*updateRing        // to worker j
 	updIn  []*updateRing        // from worker i
 	keys   *poolKeys
@@ -276,7 +279,7 @@ func (d *Dataplane) newSteerState(w *Worker, cfg *translate.Config) (*steerState
 	nw := len(mc.rings)
 	st := &steerState{
 		out: make([]*dpdk.Ring, nw), in: make([]*dpdk.Ring, nw),
-		stage:  make([][]*dpdk.Mbuf, nw),
+		stage: make([][]*dpdk.Mbuf, nw), carry: make([]int, nw),
 		updOut: make([]*updateRing, nw), updIn: make([]*updateRing, nw),
 		handed: make([]uint64, nw), ringFull: make([]uint64, nw), received: make([]uint64, nw),
 	}
@@ -444,7 +447,7 @@ func (w *Worker) handOff(fr *fwd.Frame, owner int) {
 	st := w.st
 	st.stage[owner] = append(st.stage[owner], m)
 	if len(st.stage[owner]) == cap(st.stage[owner]) {
-		w.flushHandoff(owner)
+		w.flushHandoff(owner, false)
 	}
 }
 
@@ -471,34 +474,53 @@ func (w *Worker) shareNeighborMsg(fr *fwd.Frame) {
 		st.stage[j] = append(st.stage[j], m)
 		st.learned++
 		if len(st.stage[j]) == cap(st.stage[j]) {
-			w.flushHandoff(j)
+			w.flushHandoff(j, false)
 		}
 	}
 }
 
-// flushHandoff enqueues what is staged for worker j in one call and frees
-// what the ring refused.
-func (w *Worker) flushHandoff(j int) {
+// flushHandoff enqueues what is staged for worker j in one call. What the
+// ring refuses for the second time is freed and counted (ringFull); what
+// it refuses for the first time stays staged, at the front, for the next
+// flush - unless final is set or it would leave the stage full, then it
+// is freed and counted too.
+func (w *Worker) flushHandoff(j int, final bool) {
 	st := w.st
 	s := st.stage[j]
 	if len(s) == 0 {
 		return
 	}
 	n := st.out[j].EnqueueBurst(s)
-	if n < len(s) {
-		dpdk.FreeBulk(s[n:])
-		st.ringFull[j] += uint64(len(s) - n)
-	}
 	st.handed[j] += uint64(n)
-	clear(s)
-	st.stage[j] = s[:0]
+	drop := handoffDrops(len(s), cap(s), st.carry[j], n, final)
+	if drop > 0 {
+		dpdk.FreeBulk(s[n : n+drop])
+		st.ringFull[j] += uint64(drop)
+	}
+	keep := copy(s, s[n+drop:])
+	clear(s[keep:])
+	st.stage[j] = s[:keep]
+	st.carry[j] = keep
 }
 
-// flushHandoffs enqueues everything staged.
-func (w *Worker) flushHandoffs() {
+// handoffDrops says how many of a stage's staged mbufs to drop after the
+// ring took the first n: those it refused that it had refused before
+// (the first carry were), or all it refused when final is set or keeping
+// them would leave no room (staged == room).
+func handoffDrops(staged, room, carry, n int, final bool) int {
+	drop := max(carry-n, 0)
+	if final || staged-n-drop == room {
+		drop = staged - n
+	}
+	return drop
+}
+
+// flushHandoffs enqueues everything staged; with final set (the worker
+// stops) it frees what the rings refuse instead of keeping it.
+func (w *Worker) flushHandoffs(final bool) {
 	for j := range w.st.stage {
 		if j != w.id {
-			w.flushHandoff(j)
+			w.flushHandoff(j, final)
 		}
 	}
 }
@@ -560,14 +582,16 @@ func (w *Worker) drainBurst(t int64, i int, r *dpdk.Ring) int {
 // per-worker sums into the metrics block (handoffs_sent/received).
 func (w *Worker) publishSteer() {
 	st := w.st
-	var sent, recv uint64
+	var sent, recv, full uint64
 	for j := range st.handed {
 		st.pub.handed[j].Store(st.handed[j])
 		st.pub.ringFull[j].Store(st.ringFull[j])
 		st.pub.received[j].Store(st.received[j])
 		sent += st.handed[j]
 		recv += st.received[j]
+		full += st.ringFull[j]
 	}
+	w.mc.Drops[dropHandoffFull].Store(full)
 	w.mc.HandoffsSent.Store(sent)
 	w.mc.HandoffsReceived.Store(recv)
 	st.pub.learned.Store(st.learned)

@@ -134,3 +134,27 @@ func TestCheckQueues(t *testing.T) {
 		}
 	}
 }
+
+func TestHandoffDrops(t *testing.T) {
+	tests := []struct {
+		name                      string
+		staged, room, carry, took int
+		final                     bool
+		want                      int
+	}{
+		{name: "all taken", staged: 10, room: 32, carry: 3, took: 10, want: 0},
+		{name: "first refusal kept", staged: 10, room: 32, carry: 0, took: 4, want: 0},
+		{name: "carried ones taken, new kept", staged: 10, room: 32, carry: 3, took: 5, want: 0},
+		{name: "carried refused again", staged: 10, room: 32, carry: 6, took: 2, want: 4},
+		{name: "nothing taken, carried dropped", staged: 10, room: 32, carry: 6, took: 0, want: 6},
+		{name: "full stage, nothing taken: no room", staged: 32, room: 32, carry: 0, took: 0, want: 32},
+		{name: "full stage, one taken: room for one", staged: 32, room: 32, carry: 0, took: 1, want: 0},
+		{name: "final drops every refusal", staged: 10, room: 32, carry: 0, took: 4, final: true, want: 6},
+		{name: "final, all taken", staged: 10, room: 32, carry: 2, took: 10, final: true, want: 0},
+	}
+	for _, tc := range tests {
+		if got := handoffDrops(tc.staged, tc.room, tc.carry, tc.took, tc.final); got != tc.want {
+			t.Errorf("%s: handoffDrops(%d, %d, %d, %d, %v) = %d, want %d", tc.name, tc.staged, tc.room, tc.carry, tc.took, tc.final, got, tc.want)
+		}
+	}
+}

@@ -41,15 +41,19 @@ type Worker struct {
 	side           []translate.Side  // by port index
 	nextEngineTick int64
 
-	rx      []*dpdk.Mbuf // RX burst array
+	rx      []*dpdk.Mbuf // RX burst array of the handoff rings
 	frames  []fwd.Frame  // the burst as fwd frames
-	txm     []*dpdk.Mbuf // TX staging for one port
-	freem   []*dpdk.Mbuf // free staging
-	stash   []*dpdk.Mbuf // mbufs for originated packets
+	txm     []*dpdk.Mbuf // TX staging, 2*burst per port (txp)
+	rxm     []*dpdk.Mbuf // RX burst arrays, burst per port (rxp)
+	txp     [][]*dpdk.Mbuf
+	rxp     [][]*dpdk.Mbuf
+	bs      *dpdk.BurstSet // TX, free and RX of every port in one cgo call
+	stash   []*dpdk.Mbuf   // mbufs for originated packets
 	pool    *dpdk.Mempool
 	dataOff int // headroom of a fresh mbuf
 
 	queued    int   // frames on TX lists since the last flush
+	txPending bool  // the Output lists go out with the next pollAll
 	lastFlush int64 // clock of the last flush
 	txRefused uint64
 	txPkts    []uint64 // per port, owner-only
@@ -78,8 +82,9 @@ func newWorker(d *Dataplane, id, cpu int) (*Worker, error) {
 		// pointers on every call, which costs more than the burst.
 		rx:      dpdk.NewMbufArray(burst),
 		frames:  make([]fwd.Frame, burst),
-		txm:     dpdk.NewMbufArray(2 * burst),
-		freem:   dpdk.NewMbufArray(2 * burst)[:0],
+		txm:     dpdk.NewMbufArray(np * 2 * burst),
+		rxm:     dpdk.NewMbufArray(np * burst),
+		bs:      dpdk.NewBurstSet(np, np, 2*burst),
 		stash:   dpdk.NewMbufArray(stashSize)[:0],
 		pool:    d.pool,
 		dataOff: dpdk.MbufHeadroom,
@@ -90,6 +95,11 @@ func newWorker(d *Dataplane, id, cpu int) (*Worker, error) {
 	for i := range d.ports {
 		dev, q := d.ports[i].queue(id)
 		w.devs, w.devQ = append(w.devs, dev), append(w.devQ, q)
+		rx := w.rxm[i*burst : (i+1)*burst : (i+1)*burst]
+		tx := w.txm[i*2*burst : (i+1)*2*burst : (i+1)*2*burst]
+		w.rxp, w.txp = append(w.rxp, rx), append(w.txp, tx)
+		w.bs.SetRx(i, dev, q, rx)
+		w.bs.SetTx(i, dev, q, tx)
 	}
 	var err error
 	w.fwd, err = fwd.NewForwarder(d.table, w)
@@ -154,45 +164,69 @@ func (a engineAlloc) Alloc() (translate.Packet, bool) {
 }
 
 // FlushOutput implements fwd.Flusher: transmit every TX list, free every
-// buffer on the free list, and reset the lists.
+// buffer on the free list (one cgo call for all), and reset the lists.
 func (w *Worker) FlushOutput(o *fwd.Output) {
+	w.stageOutput(o)
+	w.bs.Run(true, false)
+	w.finishOutput(o)
+}
+
+// stageOutput stages every TX list and the free list in the burst set.
+func (w *Worker) stageOutput(o *fwd.Output) {
 	for port, list := range o.TX {
 		if len(list) == 0 {
 			continue
 		}
-		var bytes uint64
+		txm := w.txp[port]
 		for i := range list {
 			fr := &list[i]
 			m := mbufOf(fr.Ref)
 			setWindow(m, fr.Off, fr.Len)
-			w.txm[i] = m
-			bytes += uint64(fr.Len)
+			txm[i] = m
 		}
+		w.bs.StageTx(port, len(list))
+	}
+	if len(o.Free) > 0 {
+		fa := w.bs.FreeArray()
+		for i, ref := range o.Free {
+			fa[i] = mbufOf(ref)
+		}
+		w.bs.StageFree(len(o.Free))
+	}
+}
+
+// finishOutput counts what the staged TX bursts sent, frees what they
+// refused, and resets the lists (after the burst set ran).
+func (w *Worker) finishOutput(o *fwd.Output) {
+	for port, list := range o.TX {
 		n := len(list)
-		sent := w.devs[port].TxBurst(w.devQ[port], w.txm[:n])
+		if n == 0 {
+			continue
+		}
+		var bytes uint64
+		for i := range list {
+			bytes += uint64(list[i].Len)
+		}
+		txm := w.txp[port]
+		sent := w.bs.Sent(port)
 		if sent < n {
 			// A full TX ring: free what it refused, count it.
 			for i := sent; i < n; i++ {
-				bytes -= uint64(w.txm[i].DataLen())
+				bytes -= uint64(txm[i].DataLen())
 			}
-			dpdk.FreeBulk(w.txm[sent:n])
+			dpdk.FreeBulk(txm[sent:n])
 			w.txRefused += uint64(n - sent)
 		}
 		w.txPkts[port] += uint64(sent)
 		w.txBytes[port] += bytes
-		clear(w.txm[:n])
+		clear(txm[:n])
 	}
 	if len(o.Free) > 0 {
-		w.freem = w.freem[:0]
-		for _, ref := range o.Free {
-			w.freem = append(w.freem, mbufOf(ref))
-		}
-		dpdk.FreeBulk(w.freem)
-		clear(w.freem)
-		w.freem = w.freem[:0]
+		clear(w.bs.FreeArray()[:len(o.Free)])
 	}
 	o.Reset()
 	w.queued = 0
+	w.txPending = false
 }
 
 // setWindow makes the mbuf's data window [off, off+n) of its buffer.
@@ -205,6 +239,22 @@ func setWindow(m *dpdk.Mbuf, off, n int) {
 		m.Adj(uint16(off - cur))
 	}
 	m.SetDataLen(uint16(n))
+}
+
+// spareProcs raises GOMAXPROCS to workers+2 when it is lower, so that Ps
+// stay idle while every worker is busy. A worker spends much of its time
+// in cgo calls (bursts; send() on AF_XDP), and the Go scheduler's sysmon
+// takes the P of a call that spans one of its ticks (20 us or more: a
+// long send(), or the thread preempted on a shared core) when no P is
+// idle, and hands it to a new spinning thread; the worker then leaves the
+// call on the slow path (runtime.exitsyscallNoP: park the locked thread
+// until the P comes back, several futex wakeups). With an idle P sysmon
+// leaves the call alone for 10 ms, and a retaken P goes back to the idle
+// list where the worker finds it again. Idle Ps cost nothing.
+func spareProcs(workers int) {
+	if n := workers + 2; runtime.GOMAXPROCS(0) < n {
+		runtime.GOMAXPROCS(n)
+	}
 }
 
 // now is the worker clock: monotonic nanoseconds.
@@ -236,7 +286,7 @@ func (w *Worker) run(stop <-chan struct{}) error {
 		select {
 		case <-stop:
 			if w.st != nil {
-				w.flushHandoffs()
+				w.flushHandoffs(true)
 			}
 			w.FlushOutput(w.out)
 			w.publishCounters()
@@ -244,13 +294,10 @@ func (w *Worker) run(stop <-chan struct{}) error {
 		default:
 		}
 		t := now()
-		got := 0
-		for pi := range w.d.ports {
-			got += w.poll(t, pi)
-		}
+		got := w.pollAll(t)
 		if w.st != nil {
 			got += w.drainHandoffs(t)
-			w.flushHandoffs()
+			w.flushHandoffs(false)
 		}
 		w.fwd.Tick(t, w.out)
 		if w.eng != nil && t >= w.nextEngineTick {
@@ -259,7 +306,13 @@ func (w *Worker) run(stop <-chan struct{}) error {
 			w.sendEmitted(t)
 		}
 		if w.queued > 0 && (got == 0 || t-w.lastFlush >= drain) || len(w.out.Free) > 0 {
-			w.FlushOutput(w.out)
+			if got > 0 {
+				// The loop polls again at once: the lists go out
+				// in that round's cgo call, before its RX.
+				w.txPending = true
+			} else {
+				w.FlushOutput(w.out)
+			}
 			w.lastFlush = t
 		}
 		if t-w.lastPublish >= publish {
@@ -288,19 +341,38 @@ func (w *Worker) run(stop <-chan struct{}) error {
 	}
 }
 
-// poll receives one burst from port pi and handles it.
-func (w *Worker) poll(t int64, pi int) int {
-	n := w.devs[pi].RxBurst(w.devQ[pi], w.rx)
+// pollAll sends what the last round left pending (txPending) and
+// receives a burst from every port, in one cgo call, then handles the
+// bursts port by port. It returns how many mbufs it received.
+func (w *Worker) pollAll(t int64) int {
+	tx := w.txPending
+	if tx {
+		w.stageOutput(w.out)
+	}
+	w.bs.Run(tx, true)
+	if tx {
+		w.finishOutput(w.out)
+	}
+	got := 0
+	for pi := range w.rxp {
+		got += w.poll(t, pi, w.bs.Received(pi))
+	}
+	return got
+}
+
+// poll handles the burst of n mbufs pollAll received from port pi.
+func (w *Worker) poll(t int64, pi, n int) int {
 	if n == 0 {
 		return 0
 	}
+	rx := w.rxp[pi]
 	var bytes uint64
 	for i := 0; i < n; i++ {
-		m := w.rx[i]
+		m := rx[i]
 		l := int(m.DataLen())
 		w.frames[i] = fwd.Frame{Buf: m.Buf(), Off: int(m.DataOff()), Len: l, Port: uint16(pi), Ref: refOf(m)}
 		bytes += uint64(l)
-		w.rx[i] = nil
+		rx[i] = nil
 	}
 	w.rxPkts[pi] += uint64(n)
 	w.rxBytes[pi] += bytes
@@ -332,7 +404,8 @@ func (w *Worker) handle(t int64, frames []fwd.Frame, steer bool) {
 				w.shareNeighborMsg(fr)
 			}
 		}
-		if w.fwd.Classify(t, fr, w.out) == fwd.KindConsumed {
+		kind, nh := w.fwd.ClassifyHop(t, fr, w.out)
+		if kind == fwd.KindConsumed {
 			continue
 		}
 		if w.eng != nil && isTCP(fr.Buf[fr.Off:fr.Off+fr.Len]) {
@@ -344,8 +417,11 @@ func (w *Worker) handle(t int64, frames []fwd.Frame, steer bool) {
 				w.free(fr.Ref)
 				continue
 			}
+			w.fwd.RouteIP(t, fr, w.out)
+			continue
 		}
-		w.fwd.RouteIP(t, fr, w.out)
+		// Untouched since ClassifyHop: route along the hop it found.
+		w.fwd.RouteHop(t, fr, kind, nh, w.out)
 	}
 	w.queued += len(frames)
 	if w.eng != nil {
@@ -393,11 +469,12 @@ func (w *Worker) release() {
 	if len(w.stash) > 0 {
 		dpdk.FreeBulk(w.stash)
 	}
-	for _, a := range [][]*dpdk.Mbuf{w.rx, w.txm, w.freem[:cap(w.freem)], w.stash[:cap(w.stash)]} {
+	for _, a := range [][]*dpdk.Mbuf{w.rx, w.txm, w.rxm, w.stash[:cap(w.stash)]} {
 		dpdk.FreeMbufArray(a)
 	}
+	w.bs.Free()
 	if w.st != nil {
 		w.st.release()
 	}
-	w.rx, w.txm, w.freem, w.stash = nil, nil, nil, nil
+	w.rx, w.txm, w.rxm, w.stash, w.rxp, w.txp = nil, nil, nil, nil, nil, nil
 }

@@ -1,7 +1,9 @@
 package fwd
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/google/gopacket"
@@ -294,4 +296,53 @@ func FuzzHandleBurst(f *testing.F) {
 			t.Fatalf("input frame lost (tx %d free %d)", len(tx), len(free))
 		}
 	})
+}
+
+// TestRouteHopMatchesRouteIP checks that ClassifyHop then RouteHop emits
+// exactly what Classify then RouteIP emits, for IPv4 and IPv6 transit
+// packets and a TTL-expired one.
+func TestRouteHopMatchesRouteIP(t *testing.T) {
+	frames := map[string]func() Frame{
+		"v4":         func() Frame { return udp4(t, 0, p0MAC, "198.18.0.2", "198.18.100.9", 64, 10, true) },
+		"v6":         func() Frame { return udp6(t, 0, p0MAC, "2001:db8:1::2", "2001:db8:100::9", 64, 10) },
+		"v4 ttl one": func() Frame { return udp4(t, 0, p0MAC, "198.18.0.2", "198.18.100.9", 1, 10, true) },
+	}
+	for name, mk := range frames {
+		var got [2][]byte
+		var verdicts [2]Verdict
+		var drops [2]string
+		for i := range got {
+			e := newEnv(t, nil)
+			fr := mk()
+			if i == 0 {
+				if k := e.fw.Classify(1, &fr, e.out); k == KindConsumed {
+					t.Fatalf("%s: consumed, drops %v", name, e.drops())
+				}
+				verdicts[i] = e.fw.RouteIP(1, &fr, e.out)
+			} else {
+				k, nh := e.fw.ClassifyHop(1, &fr, e.out)
+				if k == KindConsumed {
+					t.Fatalf("%s: consumed, drops %v", name, e.drops())
+				}
+				verdicts[i] = e.fw.RouteHop(1, &fr, k, nh, e.out)
+			}
+			drops[i] = fmt.Sprint(e.drops())
+			for port, l := range e.out.TX {
+				for _, o := range l {
+					got[i] = append(got[i], byte(port))
+					got[i] = append(got[i], o.Bytes()...)
+				}
+			}
+		}
+		if verdicts[0] != verdicts[1] || !bytes.Equal(got[0], got[1]) || drops[0] != drops[1] {
+			t.Errorf("%s: RouteIP gave %v %x drops %s, RouteHop %v %x drops %s", name, verdicts[0], got[0], drops[0], verdicts[1], got[1], drops[1])
+		}
+		if want := VerdictTX; name == "v4 ttl one" {
+			if verdicts[0] != VerdictDrop {
+				t.Errorf("%s: verdict %v, want drop", name, verdicts[0])
+			}
+		} else if verdicts[0] != want || len(got[0]) == 0 {
+			t.Errorf("%s: verdict %v, %d bytes transmitted", name, verdicts[0], len(got[0]))
+		}
+	}
 }

@@ -150,6 +150,24 @@ func (f *Forwarder) Classify(now int64, fr *Frame, out *Output) Kind {
 	return k
 }
 
+// ClassifyHop is Classify, also returning the next hop of a transit
+// packet for RouteHop (0 for KindConsumed).
+func (f *Forwarder) ClassifyHop(now int64, fr *Frame, out *Output) (Kind, uint32) {
+	return f.classify(now, fr, out)
+}
+
+// RouteHop routes a transit packet straight from ClassifyHop (kind
+// KindTransit4 or KindTransit6, next hop nh), unchanged since, as
+// HandleBurst does: RouteIP without repeating the header checks and the
+// route lookup ClassifyHop did. A packet that was rewritten goes to
+// RouteIP instead.
+func (f *Forwarder) RouteHop(now int64, fr *Frame, kind Kind, nh uint32, out *Output) Verdict {
+	if kind == KindTransit6 {
+		return f.route6(now, fr, nh, true, out)
+	}
+	return f.route4(now, fr, nh, true, out)
+}
+
 // RouteIP routes a transit IP packet: fr holds the packet from its IP
 // header (Off) for Len bytes, fr.Port is its ingress port, and there must be
 // at least 14 bytes of headroom before Off for the Ethernet header RouteIP
