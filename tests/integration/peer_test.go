@@ -10,8 +10,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The test process plays both real peers: an MPTCP client socket created
@@ -56,6 +60,23 @@ func listenTCP(addr string) (net.Listener, error) {
 	err := inNetns(nsS, func() error {
 		lc := net.ListenConfig{}
 		lc.SetMultipathTCP(false)
+		if cc := os.Getenv("FCP_SERVER_CC"); cc != "" {
+			// The accepted sockets inherit the listener's congestion
+			// control: FCP_SERVER_CC=cubic compares the server's response
+			// to loss with the namespace's default (bbr on this machine).
+			lc.Control = func(_, _ string, c syscall.RawConn) error {
+				var serr error
+				if err := c.Control(func(fd uintptr) {
+					serr = unix.SetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION, cc)
+				}); err != nil {
+					return err
+				}
+				if serr != nil {
+					return fmt.Errorf("FCP_SERVER_CC=%s: %w", cc, serr)
+				}
+				return nil
+			}
+		}
 		var err error
 		ln, err = lc.Listen(context.Background(), "tcp", addr)
 		return err
