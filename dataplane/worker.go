@@ -20,15 +20,6 @@ const maxBurst = 256
 // engineTickInterval is how often the translator's timers run.
 const engineTickInterval = int64(time.Millisecond)
 
-// portBursts is the most bursts a worker takes from one port's queue in
-// one turn of its loop (it stops at the first burst that is not full).
-// With one burst per port per turn, a worker saturated by 64 connections
-// served the core port (half the packets: it carries both access ports'
-// traffic) a third of the time, and the kernel dropped 240k of the
-// server's packets at its full AF_XDP ring against 3k on the access
-// ports (TestE2EConcurrent, 2026-11-25).
-const portBursts = 4
-
 // stashSize is how many mbufs a worker allocates at once for the packets
 // it originates.
 const stashSize = 32
@@ -255,17 +246,7 @@ func (w *Worker) run(stop <-chan struct{}) error {
 		t := now()
 		got := 0
 		for pi := range w.d.ports {
-			// A full burst means more is waiting: take up to
-			// portBursts bursts, so the core port, which carries the
-			// traffic of every access port, is not limited to an equal
-			// share of the loop while its receive ring overflows.
-			for k := 0; k < portBursts; k++ {
-				n := w.poll(t, pi)
-				got += n
-				if n < w.burst {
-					break
-				}
-			}
+			got += w.poll(t, pi)
 		}
 		if w.st != nil {
 			got += w.drainHandoffs(t)

@@ -19,13 +19,12 @@ import (
 // two segments every two to five seconds, each acknowledged within a
 // millisecond through flexcp. The translation was intact (no
 // retransmission left unanswered: TestSimulationDeadSubflows, I29); the
-// loss was not. flexcp now takes up to four bursts from a port whose
-// burst comes back full (the core port carries both access ports'
-// traffic and was served a third of the time), and rx_desc defaults to
-// 2048, the most an af_xdp socket holds (docs/config.md, "Receive drops
-// on AF_XDP"). On a machine shared with other builds and tests the
-// transfer can still take minutes, so the connections live as long as the
-// test's context, not the 3 minutes of connect.
+// loss was not. rx_desc now defaults to 2048, the most an af_xdp socket
+// holds (docs/config.md, "Receive drops on AF_XDP"), which cut the access
+// ports' drops tenfold; the core port's stay high while the worker shares
+// its CPU. On a machine shared with other builds and tests the transfer
+// can take minutes (76-190 s measured), so the connections live as long
+// as the test's context, not the 3 minutes of connect.
 func TestE2EConcurrent(t *testing.T) {
 	e := newE2E(t, "198.18.3.2:5001")
 	ctx := withTimeout(t, 8*time.Minute)
