@@ -21,9 +21,9 @@ const MaxPorts = 16
 // with their meaning. DefaultDesc is the transmit ring size and
 // DefaultRxDesc the receive ring size of each queue: 2048, because DPDK
 // 22.11's af_xdp PMD posts 2048 buffers to a socket's fill ring whatever
-// the ring size, so an AF_XDP receive ring holds at most 2048 packets, and
-// 1024 let a full ring drop 30k of 660k packets on an access port in
-// TestE2EConcurrent, 2048 about 2k (2026-11-25, docs/config.md).
+// the ring size, so an AF_XDP receive ring holds at most 2048 packets:
+// twice as long a gap of the worker as 1024 (docs/config.md, "Receive
+// drops on AF_XDP").
 const (
 	DefaultIdle             = IdleAdaptive
 	DefaultBurst            = 32

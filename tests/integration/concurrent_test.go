@@ -20,9 +20,9 @@ import (
 // millisecond through flexcp. The translation was intact (no
 // retransmission left unanswered: TestSimulationDeadSubflows, I29); the
 // loss was not. rx_desc now defaults to 2048, the most an af_xdp socket
-// holds (docs/config.md, "Receive drops on AF_XDP"), which cut the access
-// ports' drops tenfold; the core port's stay high while the worker shares
-// its CPU. On a machine shared with other builds and tests the transfer
+// holds (docs/config.md, "Receive drops on AF_XDP"), but the core port's
+// drops stay high while the worker shares its CPU. On a machine shared
+// with other builds and tests the transfer
 // can take minutes (76-190 s measured), so the connections live as long
 // as the test's context, not the 3 minutes of connect.
 func TestE2EConcurrent(t *testing.T) {
