@@ -56,14 +56,21 @@ func dialTCP(ctx context.Context, dst string) (net.Conn, error) {
 // listenTCP listens in fcp-s with plain TCP (the server knows nothing of
 // MPTCP).
 func listenTCP(addr string) (net.Listener, error) {
+	return listenTCPCC(addr, os.Getenv("FCP_SERVER_CC"))
+}
+
+// listenTCPCC is listenTCP with congestion control cc on the accepted
+// sockets ("" keeps the namespace's default).
+func listenTCPCC(addr, cc string) (net.Listener, error) {
 	var ln net.Listener
 	err := inNetns(nsS, func() error {
 		lc := net.ListenConfig{}
 		lc.SetMultipathTCP(false)
-		if cc := os.Getenv("FCP_SERVER_CC"); cc != "" {
+		if cc != "" {
 			// The accepted sockets inherit the listener's congestion
 			// control: FCP_SERVER_CC=cubic compares the server's response
 			// to loss with the namespace's default (bbr on this machine).
+			// Any name in tcp_available_congestion_control works for root.
 			lc.Control = func(_, _ string, c syscall.RawConn) error {
 				var serr error
 				if err := c.Control(func(fd uintptr) {
@@ -72,7 +79,7 @@ func listenTCP(addr string) (net.Listener, error) {
 					return err
 				}
 				if serr != nil {
-					return fmt.Errorf("FCP_SERVER_CC=%s: %w", cc, serr)
+					return fmt.Errorf("congestion control %q: %w", cc, serr)
 				}
 				return nil
 			}
