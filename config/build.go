@@ -196,7 +196,7 @@ func (b *builder) ports(c *Config, r *rawConfig) {
 		}
 		names[rp.Name] = true
 		p := Port{Name: rp.Name, Device: rp.Device, MTU: DefaultMTU, Queues: len(c.Lcores),
-			RxDesc: DefaultDesc, TxDesc: DefaultDesc}
+			RxDesc: DefaultRxDesc, TxDesc: DefaultDesc}
 
 		switch {
 		case rp.Device != "" && rp.Devices != nil:

@@ -18,7 +18,12 @@ import (
 const MaxPorts = 16
 
 // Defaults applied to keys the file leaves out. docs/config.md lists them
-// with their meaning.
+// with their meaning. DefaultDesc is the transmit ring size and
+// DefaultRxDesc the receive ring size of each queue: 2048, because DPDK
+// 22.11's af_xdp PMD posts 2048 buffers to a socket's fill ring whatever
+// the ring size, so an AF_XDP receive ring holds at most 2048 packets:
+// twice as long a gap of the worker as 1024 (docs/config.md, "Receive
+// drops on AF_XDP").
 const (
 	DefaultIdle             = IdleAdaptive
 	DefaultBurst            = 32
@@ -26,6 +31,7 @@ const (
 	DefaultMetricsListen    = "127.0.0.1:9750"
 	DefaultMTU              = 1500
 	DefaultDesc             = 1024
+	DefaultRxDesc           = 2048
 	DefaultMbufs            = 16383
 	DefaultMbufCache        = 256
 	DefaultDataRoom         = 2176

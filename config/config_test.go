@@ -121,7 +121,7 @@ func TestDefaults(t *testing.T) {
 		{"metrics.listen", c.Metrics.Listen, "127.0.0.1:9750"},
 		{"port.mtu", c.Ports[0].MTU, 1500},
 		{"port.queues", c.Ports[0].Queues, 1},
-		{"port.rx_desc", c.Ports[0].RxDesc, 1024},
+		{"port.rx_desc", c.Ports[0].RxDesc, 2048},
 		{"port.tx_desc", c.Ports[1].TxDesc, 1024},
 		{"port.mac", c.Ports[0].MAC == nil, true},
 		{"mempool.mbufs", c.Mempool.Mbufs, 16383},
@@ -157,7 +157,10 @@ func TestQueuesDefault(t *testing.T) {
 		port("p1", "net_af_xdp0,iface=p1,start_queue=0,queue_count=1", "access", "198.18.1.1/24") +
 		port("p2", "net_af_xdp1,iface=p2,queue_count=4", "access", "198.18.2.1/24") +
 		port("p3", "0000:03:00.0", "core", "198.18.3.1/24") +
-		port("p4", "net_af_packet0,iface=p4,qpairs=2", "core", "198.18.4.1/24")
+		port("p4", "net_af_packet0,iface=p4,qpairs=2", "core", "198.18.4.1/24") +
+		// 4 ports x 2 queues x (2048 + 1024) descriptors need more than
+		// the default pool.
+		"[mempool]\nmbufs = 32767\n"
 	c, err := Parse("q.toml", []byte(in))
 	if err != nil {
 		t.Fatal(err)

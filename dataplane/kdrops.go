@@ -14,9 +14,14 @@ import (
 // reports the socket's rx_dropped (fill ring empty) as imissed but not its
 // rx_ring_full, so imissed stayed 0 while a 64-connection test lost a
 // fifth of the server's packets there (measured 2026-11-25: p3
-// rx_dropped 254k-295k against 1.2M packets received). flexcp adds the
-// growth of the interface's rx_dropped since the port started to the
-// port's imissed, so flexcp_ethdev_imissed_total shows these losses.
+// rx_dropped 254k-295k against 1.2M packets received). The interface's
+// count covers both kinds (a redirect fails whether the receive ring is
+// full or the fill ring empty), so flexcp reports as the port's imissed
+// the larger of the PMD's imissed and the growth of the interface's
+// rx_dropped since the port started, never their sum: with rx_desc 2048
+// every drop was a fill-ring drop, counted by both, and the sum showed
+// twice the kernel's figure (measured 2026-11-25). Either way
+// flexcp_ethdev_imissed_total shows these losses.
 
 // kernelIface returns the kernel interface a vdev is bound to (its
 // iface= argument, as net_af_xdp and net_af_packet take), or "".

@@ -207,7 +207,10 @@ func (d *Dataplane) PortStats(i int) (metrics.PortStats, bool) {
 		ps.RxNoMbuf += s.RxNoMbuf
 	}
 	if v, ok := kernelRxDropped(p.kernelIface); ok && v >= p.kernelDrops0 {
-		ps.IMissed += v - p.kernelDrops0
+		// The interface's count already holds the socket's own drops
+		// (an empty fill ring fails the redirect too): take the larger,
+		// never the sum (kdrops.go).
+		ps.IMissed = max(ps.IMissed, v-p.kernelDrops0)
 	}
 	return ps, true
 }

@@ -245,7 +245,7 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 				// Part of a mapping on a checksum connection: its DSS
 				// needs the whole mapping's sum (RFC 8684 3.3.1). Without
 				// it, the piece goes out as a new mapping instead.
-				if sum, ok := e.csumGet(c, pc.MapDSN); ok {
+				if sum, ok := e.csumGet(c, pc.MapDSN, pc.MapLen); ok {
 					e.psum[i] = sum
 				} else {
 					usable = false
@@ -652,11 +652,16 @@ func (e *Engine) csumStale(sl *csumSlot) bool {
 		header.DSN64(sl.dsn).Add(uint64(sl.n)).LessThanEq(c.dataAck)
 }
 
+// csumPut remembers the sum of the mapping (dsn, n). A slot is a mapping,
+// not a DSN: a reinjection's new mapping can start at the DSN of the
+// mapping it repeats with another length, and must not replace its sum
+// (a piece of the original then went out with the new mapping's sum:
+// TestSimulationDeadSubflows, checksum seeds).
 func (e *Engine) csumPut(ci int32, c *conn, dsn uint64, n uint32, sum uint16) {
 	set := e.csumSet(dsn)
 	victim := -1
 	for i := range set {
-		if set[i].tag == c.tokenP && set[i].dsn == dsn {
+		if set[i].tag == c.tokenP && set[i].dsn == dsn && uint32(set[i].n) == n {
 			victim = i
 			break
 		}
@@ -671,10 +676,11 @@ func (e *Engine) csumPut(ci int32, c *conn, dsn uint64, n uint32, sum uint16) {
 	set[victim] = csumSlot{dsn: dsn, ci: ci, tag: c.tokenP, sum: sum, n: uint16(n)}
 }
 
-func (e *Engine) csumGet(c *conn, dsn uint64) (uint16, bool) {
+// csumGet returns the remembered sum of the mapping (dsn, n).
+func (e *Engine) csumGet(c *conn, dsn uint64, n uint32) (uint16, bool) {
 	set := e.csumSet(dsn)
 	for i := range set {
-		if set[i].tag == c.tokenP && set[i].dsn == dsn {
+		if set[i].tag == c.tokenP && set[i].dsn == dsn && uint32(set[i].n) == n {
 			return set[i].sum, true
 		}
 	}

@@ -374,6 +374,13 @@ func (e *e2e) exchangeConcurrent(ctx context.Context, n int, size int64, seed ui
 	pairs := make([]pair, n)
 	for i := range pairs {
 		c, s := e.connect(ctx, true)
+		if dl, ok := ctx.Deadline(); ok {
+			// All at once, the transfers may outlast connect's
+			// 3 minutes on a loaded machine: the test's context bounds
+			// them instead.
+			c.SetDeadline(dl)
+			s.SetDeadline(dl)
+		}
 		pairs[i] = pair{c, s}
 	}
 	var wg sync.WaitGroup

@@ -10,8 +10,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The test process plays both real peers: an MPTCP client socket created
@@ -52,10 +56,34 @@ func dialTCP(ctx context.Context, dst string) (net.Conn, error) {
 // listenTCP listens in fcp-s with plain TCP (the server knows nothing of
 // MPTCP).
 func listenTCP(addr string) (net.Listener, error) {
+	return listenTCPCC(addr, os.Getenv("FCP_SERVER_CC"))
+}
+
+// listenTCPCC is listenTCP with congestion control cc on the accepted
+// sockets ("" keeps the namespace's default).
+func listenTCPCC(addr, cc string) (net.Listener, error) {
 	var ln net.Listener
 	err := inNetns(nsS, func() error {
 		lc := net.ListenConfig{}
 		lc.SetMultipathTCP(false)
+		if cc != "" {
+			// The accepted sockets inherit the listener's congestion
+			// control: FCP_SERVER_CC=cubic compares the server's response
+			// to loss with the namespace's default (bbr on this machine).
+			// Any name in tcp_available_congestion_control works for root.
+			lc.Control = func(_, _ string, c syscall.RawConn) error {
+				var serr error
+				if err := c.Control(func(fd uintptr) {
+					serr = unix.SetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION, cc)
+				}); err != nil {
+					return err
+				}
+				if serr != nil {
+					return fmt.Errorf("congestion control %q: %w", cc, serr)
+				}
+				return nil
+			}
+		}
 		var err error
 		ln, err = lc.Listen(context.Background(), "tcp", addr)
 		return err

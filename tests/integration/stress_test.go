@@ -2,8 +2,8 @@
 
 package integration
 
-// Stress cases: a path cut in the middle of a transfer (and, under the
-// stress tag, many concurrent connections: concurrent_stress_test.go).
+// Stress cases: a path cut in the middle of a transfer, downloading and
+// uploading (many concurrent connections: concurrent_test.go).
 // Each arms stallWatch, so a transfer that stops making progress leaves
 // its evidence (sockets, counters, a capture) behind.
 
