@@ -250,6 +250,13 @@ type gen struct {
 	outPt  []uint8      // their port
 	order  []orderItem  // delivery order of a round
 	nOut   int
+	// Frames ahead of their receiver (a segment sent earlier on another
+	// subflow has not come out of the dataplane yet), kept for a later
+	// round as a receiver's out-of-order queue would (model.Ahead), and
+	// their replacements being built (all C memory, capacity nbuf).
+	held, heldNext, heldDone []*dpdk.Mbuf
+	heldPt, heldPtNext       []uint8
+	heldAt, heldAtNext       []int64
 	take   []translate.Packet
 	stash  []*dpdk.Mbuf // fresh mbufs, allocated 64 at a time (C memory)
 
@@ -497,10 +504,19 @@ type orderItem struct {
 // stream order per connection (model.OrderKey), as a receiver's
 // out-of-order queue would, since the workers poll one port after
 // another and subflows on different ports are reordered against each
-// other.
-func (g *gen) deliver() {
+// other. A frame still ahead of its receiver after sorting (the segment
+// before it, sent on another subflow, is still inside the dataplane: a
+// worker was descheduled past the round's quiet window) is held for a
+// later round, for at most stuckAfter; flush delivers everything.
+func (g *gen) deliver(flush bool) {
+	now := model.Nanotime()
 	g.outN += uint64(g.nOut)
 	g.order = g.order[:0]
+	for i, mb := range g.held {
+		p := g.framePacket(mb.Data(), int(g.heldPt[i]))
+		ci, off := g.m.OrderKey(&p)
+		g.order = append(g.order, orderItem{idx: int32(-1 - i), side: int8(p.Side), ci: int32(ci), off: off})
+	}
 	for i := 0; i < g.nOut; i++ {
 		mb := g.out[i]
 		f := mb.Data()
@@ -512,13 +528,9 @@ func (g *gen) deliver() {
 			}
 			continue
 		}
-		side := translate.Access
-		if port == g.nAcc {
-			side = translate.Core
-		}
-		p := translate.Packet{Buf: f, Off: 14, Len: len(f) - 14, Side: side}
+		p := g.framePacket(f, port)
 		ci, off := g.m.OrderKey(&p)
-		g.order = append(g.order, orderItem{idx: int32(i), side: int8(side), ci: int32(ci), off: off})
+		g.order = append(g.order, orderItem{idx: int32(i), side: int8(p.Side), ci: int32(ci), off: off})
 	}
 	slices.SortStableFunc(g.order, func(a, b orderItem) int {
 		if a.side != b.side {
@@ -529,14 +541,52 @@ func (g *gen) deliver() {
 		}
 		return cmp.Compare(a.off, b.off)
 	})
+	g.heldNext, g.heldPtNext, g.heldAtNext, g.heldDone = g.heldNext[:0], g.heldPtNext[:0], g.heldAtNext[:0], g.heldDone[:0]
 	for _, it := range g.order {
-		f := g.out[it.idx].Data()
-		p := translate.Packet{Buf: f, Off: 14, Len: len(f) - 14, Side: translate.Side(it.side)}
+		var mb *dpdk.Mbuf
+		var pt uint8
+		var at int64
+		if it.idx < 0 {
+			j := -1 - it.idx
+			mb, pt, at = g.held[j], g.heldPt[j], g.heldAt[j]
+		} else {
+			mb, pt = g.out[it.idx], g.outPt[it.idx]
+		}
+		p := translate.Packet{Buf: mb.Data(), Off: 14, Len: len(mb.Data()) - 14, Side: translate.Side(it.side)}
+		if !flush && g.m.Ahead(&p) && (at == 0 || now-at < int64(stuckAfter)) {
+			if at == 0 {
+				at = now
+			}
+			g.heldNext = append(g.heldNext, mb)
+			g.heldPtNext = append(g.heldPtNext, pt)
+			g.heldAtNext = append(g.heldAtNext, at)
+			if it.idx >= 0 {
+				g.out[it.idx] = nil // FreeBulk skips it
+			}
+			continue
+		}
 		g.m.Receive(&p)
+		if it.idx < 0 {
+			g.heldDone = append(g.heldDone, mb)
+		}
 	}
 	dpdk.FreeBulk(g.out[:g.nOut])
 	clear(g.out[:g.nOut])
 	g.nOut = 0
+	dpdk.FreeBulk(g.heldDone)
+	clear(g.held)
+	g.held, g.heldNext = g.heldNext, g.held[:0]
+	g.heldPt, g.heldPtNext = g.heldPtNext, g.heldPt[:0]
+	g.heldAt, g.heldAtNext = g.heldAtNext, g.heldAt[:0]
+}
+
+// framePacket is a frame from port as the model takes it.
+func (g *gen) framePacket(f []byte, port int) translate.Packet {
+	side := translate.Access
+	if port == g.nAcc {
+		side = translate.Core
+	}
+	return translate.Packet{Buf: f, Off: 14, Len: len(f) - 14, Side: side}
 }
 
 // round runs one closed-loop round: stage, exchange, deliver; when the
@@ -550,13 +600,13 @@ func (g *gen) round() error {
 	t1 := model.Nanotime()
 	ring := g.exchange(g.o.Quiet)
 	t2 := model.Nanotime()
-	g.deliver()
+	g.deliver(false)
 	// Joins of connections whose third ACK the dataplane has now
 	// processed.
 	g.m.SendJoins()
 	if g.m.Queued() == 0 {
 		g.exchange(20 * g.o.Quiet)
-		g.deliver()
+		g.deliver(false)
 		if g.m.Queued() == 0 {
 			g.m.Poll()
 		}
@@ -676,7 +726,10 @@ func RunDataplane(o DataplaneOptions) (*Report, error) {
 	g.out = dpdk.NewMbufArray(nbuf)
 	g.stash = dpdk.NewMbufArray(64)[:0]
 	g.outPt = make([]uint8, nbuf)
-	g.order = make([]orderItem, 0, nbuf)
+	g.order = make([]orderItem, 0, 2*nbuf)
+	g.held, g.heldNext, g.heldDone = dpdk.NewMbufArray(nbuf)[:0], dpdk.NewMbufArray(nbuf)[:0], dpdk.NewMbufArray(nbuf)[:0]
+	g.heldPt, g.heldPtNext = make([]uint8, 0, nbuf), make([]uint8, 0, nbuf)
+	g.heldAt, g.heldAtNext = make([]int64, 0, nbuf), make([]int64, 0, nbuf)
 	for p := range g.staged {
 		for q := range g.staged[p] {
 			// C memory: cgo's pointer check would scan a Go array on
@@ -834,9 +887,10 @@ func (g *gen) run(r *Report) (*DataplaneResult, error) {
 		if err := g.round(); err != nil {
 			return nil, fmt.Errorf("drain: %w", err)
 		}
-		if g.m.Queued() == 0 {
+		if g.m.Queued() == 0 && len(g.held) == 0 {
 			break
 		}
 	}
+	g.deliver(true) // what is still held goes in as it is
 	return res, g.m.Err()
 }
