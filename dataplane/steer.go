@@ -414,6 +414,15 @@ func (w *Worker) ownerOf(fr *fwd.Frame) int {
 	}
 	core, why := w.st.cls.Owner(ip)
 	w.st.reasons[why]++
+	if why == steering.ReasonFragment || why == steering.ReasonNotTCP {
+		// A TCP segment behind extension headers or in a first
+		// fragment: its connection's owner, whose translator drops
+		// it with a counted reason if it tracks the 4-tuple, where
+		// another worker would route it untranslated.
+		if c, ok := w.st.cls.OwnerBehind(ip); ok {
+			return c
+		}
+	}
 	if why == steering.ReasonMalformed || why == steering.ReasonFragment {
 		return w.id // the forwarder drops or routes it; no connection state
 	}
