@@ -257,8 +257,8 @@ type gen struct {
 	held, heldNext, heldDone []*dpdk.Mbuf
 	heldPt, heldPtNext       []uint8
 	heldAt, heldAtNext       []int64
-	take   []translate.Packet
-	stash  []*dpdk.Mbuf // fresh mbufs, allocated 64 at a time (C memory)
+	take                     []translate.Packet
+	stash                    []*dpdk.Mbuf // fresh mbufs, allocated 64 at a time (C memory)
 
 	// With affinity and several workers: the classifier built from the
 	// dataplane's steering rules, and the owner of each model connection
