@@ -31,19 +31,8 @@ func (c *Classifier) OwnerBehind(pkt []byte) (core int, ok bool) {
 	if !tcpBehind(pkt, &p) || len(p.tcp) < tcpMinHeaderLen {
 		return 0, false
 	}
-	sp, dp := p.ports()
-	if c.flows.n > 0 {
-		k := keyOf(&p.src, &p.dst, sp, dp, p.v6)
-		if i, found := c.flows.find(&k); found {
-			return int(c.flows.slots[i].core), true
-		}
-	}
-	if tok, isJoin := joinToken(p.tcp); isJoin {
-		if core, named := c.enc.TokenOwner(tok); named {
-			return core, true
-		}
-	}
-	return c.tcpOwner(&p, sp, dp), true
+	core, _ = c.segmentOwner(&p)
+	return core, true
 }
 
 // tcpBehind fills p with the addresses and the TCP header of an IPv4 first

@@ -128,6 +128,12 @@ func (c *Classifier) Owner(pkt []byte) (core int, why Reason) {
 	case classNotTCP:
 		return c.addrOwner(&p), ReasonNotTCP
 	}
+	return c.segmentOwner(&p)
+}
+
+// segmentOwner applies the TCP rules to a parsed segment: a join
+// subflow's 5-tuple, an MP_JOIN SYN's token, else symmetric RSS.
+func (c *Classifier) segmentOwner(p *ipInfo) (core int, why Reason) {
 	sp, dp := p.ports()
 	if c.flows.n > 0 {
 		k := keyOf(&p.src, &p.dst, sp, dp, p.v6)
@@ -139,9 +145,9 @@ func (c *Classifier) Owner(pkt []byte) (core int, why Reason) {
 		if core, ok := c.enc.TokenOwner(tok); ok {
 			return core, ReasonJoinToken
 		}
-		return c.tcpOwner(&p, sp, dp), ReasonJoinBadToken
+		return c.tcpOwner(p, sp, dp), ReasonJoinBadToken
 	}
-	return c.tcpOwner(&p, sp, dp), ReasonRSS
+	return c.tcpOwner(p, sp, dp), ReasonRSS
 }
 
 func (c *Classifier) tcpOwner(p *ipInfo, sp, dp uint16) int {
