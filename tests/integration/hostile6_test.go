@@ -3,10 +3,7 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/binary"
-	"io"
-	"net"
 	"testing"
 	"time"
 )
@@ -21,61 +18,14 @@ import (
 // byte-exact, hostile segments excluded; the healthy transfer must be
 // byte-exact; flexcp must return to idle.
 func TestHostileWireIPv6(t *testing.T) {
-	e := newE2E(t, "[2001:db8:3::2]:5001")
-	base := idleBaseline(t, e.p)
-	ln2, err := listenTCP("[2001:db8:3::2]:5002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln2.Close()
-	guardRawPorts(t, 41000, 43999)
-	keep := rawPorts(41000, 43999)
-	c1 := openRawFilter(t, nsC, "c1", nsP, "p1", keep)
-	c2 := openRawFilter(t, nsC, "c2", nsP, "p2", keep)
-	s1 := openRawFilter(t, nsS, "s1", nsP, "p3", keep)
-
-	// The healthy transfer, concurrently.
-	ctx := withTimeout(t, 5*time.Minute)
-	hc, hs := e.connect(ctx, true)
-	healthy := make(chan error, 1)
-	go func() {
-		_, _, err := exchange(hc, hs, 806, 48<<20, 48<<20)
-		hc.Close()
-		hs.Close()
-		healthy <- err
-	}()
-
-	acc := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln2.Accept()
-		if err != nil {
-			acc <- nil
-			return
-		}
-		acc <- c
-	}()
 	srv := ip6(0x2001_0db8_0003_0000, 2)
 	cli := ip6(0x2001_0db8_0001_0000, 2)
 	cli2 := ip6(0x2001_0db8_0002_0000, 2)
-	rc := dialRaw6(t, c1, 41001, srv, 5002)
-	var rs net.Conn
-	select {
-	case rs = <-acc:
-	case <-time.After(10 * time.Second):
-	}
-	if rs == nil {
-		t.Fatal("the server did not accept the raw client's IPv6 connection")
-	}
-	defer rs.Close()
-	var want bytes.Buffer // the stream the server must receive
-	chunk := func(n int, seed byte) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = seed + byte(i*7)
-		}
-		return b
-	}
-	send := func(p []byte) { rc.data(t, p); want.Write(p) }
+	h := startHostile(t, "[2001:db8:3::2]:5001", "[2001:db8:3::2]:5002", 806, func(c1 *rawIface) *rawClient {
+		return dialRaw6(t, c1, 41001, srv, 5002)
+	})
+	e, c1, c2, s1, rc := h.e, h.c1, h.c2, h.s1, h.rc
+	chunk, send := hostileChunk, func(p []byte) { h.send(t, p) }
 	send(chunk(300, 1))
 	send(chunk(200, 2))
 
@@ -188,7 +138,7 @@ func TestHostileWireIPv6(t *testing.T) {
 			c1.send(t, ipTCP(rc.seg(rc.ssn+100, tcpACK|tcpPSH, m, p[100:])))
 			rc.ssn += 200
 			rc.dsn += 200
-			want.Write(p)
+			h.want.Write(p)
 		}, drop("translate_map_conflict")},
 		{"DSS mapping contradicting acknowledged bytes: re-acknowledged", func() {
 			c1.send(t, ipTCP(rc.seg(1, tcpACK|tcpPSH, optDSS(rc.idsnP+1, rc.idsnC+10001, 1, 300), chunk(300, 5))))
@@ -237,27 +187,5 @@ func TestHostileWireIPv6(t *testing.T) {
 		}, outcome{metric: "flexcp_joins_rejected_total", label: `reason="bad_hmac"`, n: 1}},
 	}
 	runHostileCases(t, e.p, rc, c1, s1, cases)
-
-	// The raw connection still works after every hostile segment: the
-	// "data beyond its mapping" bytes come again, mapped right, then more.
-	send(chunk(100, 6))
-	send(chunk(500, 7))
-	got := make([]byte, want.Len())
-	rs.SetReadDeadline(time.Now().Add(20 * time.Second))
-	if _, err := io.ReadFull(rs, got); err != nil {
-		t.Fatalf("raw connection: the server read %v", err)
-	}
-	if !bytes.Equal(got, want.Bytes()) {
-		t.Errorf("raw connection: the server received other bytes than the client's stream")
-	}
-	if n := sum(e.p.mustScrape(t), "flexcp_subflows_active"); n > 3 {
-		t.Errorf("subflows_active = %v after the rejected joins, want <= 3", n)
-	}
-	c1.send(t, ipTCP(tracked(tcpACK, optFastclose(rc.keyP), nil)))
-
-	if err := <-healthy; err != nil {
-		t.Fatalf("healthy IPv6 transfer during the hostile input: %v", err)
-	}
-	e.checkTwoSubflows(1 << 20)
-	checkIdle(t, e.p, base, 30*time.Second)
+	h.finish(t, " IPv6")
 }

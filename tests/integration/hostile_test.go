@@ -21,60 +21,12 @@ import (
 // byte-exact, hostile segments excluded. At the end the healthy transfer
 // is checked byte-exact and flexcp returns to idle.
 func TestHostileWire(t *testing.T) {
-	e := newE2E(t, "198.18.3.2:5001")
-	base := idleBaseline(t, e.p)
-	ln2, err := listenTCP("198.18.3.2:5002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln2.Close()
-	guardRawPorts(t, 41000, 43999)
-	keep := rawPorts(41000, 43999)
-	c1 := openRawFilter(t, nsC, "c1", nsP, "p1", keep)
-	c2 := openRawFilter(t, nsC, "c2", nsP, "p2", keep)
-	s1 := openRawFilter(t, nsS, "s1", nsP, "p3", keep)
-
-	// The healthy transfer, concurrently.
-	ctx := withTimeout(t, 5*time.Minute)
-	hc, hs := e.connect(ctx, true)
-	healthy := make(chan error, 1)
-	go func() {
-		_, _, err := exchange(hc, hs, 801, 48<<20, 48<<20)
-		hc.Close()
-		hs.Close()
-		healthy <- err
-	}()
-
-	// The raw connection and its server end.
-	acc := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln2.Accept()
-		if err != nil {
-			acc <- nil
-			return
-		}
-		acc <- c
-	}()
 	srv := [4]byte{198, 18, 3, 2}
-	rc := dialRaw(t, c1, 41001, srv, 5002)
-	var rs net.Conn
-	select {
-	case rs = <-acc:
-	case <-time.After(10 * time.Second):
-	}
-	if rs == nil {
-		t.Fatal("the server did not accept the raw client's connection")
-	}
-	defer rs.Close()
-	var want bytes.Buffer // the stream the server must receive
-	chunk := func(n int, seed byte) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = seed + byte(i*7)
-		}
-		return b
-	}
-	send := func(p []byte) { rc.data(t, p); want.Write(p) }
+	h := startHostile(t, "198.18.3.2:5001", "198.18.3.2:5002", 801, func(c1 *rawIface) *rawClient {
+		return dialRaw(t, c1, 41001, srv, 5002)
+	})
+	e, c1, c2, s1, rc := h.e, h.c1, h.c2, h.s1, h.rc
+	chunk, send := hostileChunk, func(p []byte) { h.send(t, p) }
 	send(chunk(300, 1))
 	send(chunk(200, 2))
 
@@ -162,7 +114,7 @@ func TestHostileWire(t *testing.T) {
 			c1.send(t, ipTCP(rc.seg(rc.ssn+100, tcpACK|tcpPSH, m, p[100:])))
 			rc.ssn += 200
 			rc.dsn += 200
-			want.Write(p)
+			h.want.Write(p)
 		}, drop("translate_map_conflict")},
 		{"DSS mapping contradicting acknowledged bytes: re-acknowledged", func() {
 			// SSN 1..301 was mapped to IDSN_C+1 and S acknowledged it (the
@@ -206,32 +158,118 @@ func TestHostileWire(t *testing.T) {
 		}, outcome{metric: "flexcp_joins_rejected_total", label: `reason="bad_hmac"`, n: 1}},
 	}
 	runHostileCases(t, e.p, rc, c1, s1, cases)
+	h.finish(t, "")
+}
 
-	// The raw connection still works after every hostile segment: the
-	// "data beyond its mapping" bytes come again, mapped right, then more.
-	send(chunk(100, 6))
-	send(chunk(500, 7))
-	got := make([]byte, want.Len())
-	rs.SetReadDeadline(time.Now().Add(20 * time.Second))
-	if _, err := io.ReadFull(rs, got); err != nil {
-		t.Fatalf("raw connection: the server read %v", err)
+// hostileRun is the ground both hostile tests stand on: flexcp with a
+// healthy 48 MB-each-way MPTCP transfer running beside, raw sockets on
+// the three links (ports 41000-43999 kept from the kernel), and a raw
+// MPTCP client connected to a second listener, whose received stream must
+// equal want: the client's data, hostile segments excluded.
+type hostileRun struct {
+	e          *e2e
+	base       idleState
+	c1, c2, s1 *rawIface
+	healthy    chan error
+	rc         *rawClient
+	rs         net.Conn
+	want       bytes.Buffer
+}
+
+// startHostile starts flexcp with a server on server, the healthy
+// transfer (exchange seed seed), a listener on raw and the raw client
+// dial opens to it.
+func startHostile(t *testing.T, server, raw string, seed uint64, dial func(c1 *rawIface) *rawClient) *hostileRun {
+	h := &hostileRun{e: newE2E(t, server)}
+	h.base = idleBaseline(t, h.e.p)
+	ln2, err := listenTCP(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want.Bytes()) {
-		t.Errorf("raw connection: the server received other bytes than the client's stream")
+	t.Cleanup(func() { ln2.Close() })
+	guardRawPorts(t, 41000, 43999)
+	keep := rawPorts(41000, 43999)
+	h.c1 = openRawFilter(t, nsC, "c1", nsP, "p1", keep)
+	h.c2 = openRawFilter(t, nsC, "c2", nsP, "p2", keep)
+	h.s1 = openRawFilter(t, nsS, "s1", nsP, "p3", keep)
+
+	// The healthy transfer, concurrently.
+	ctx := withTimeout(t, 5*time.Minute)
+	hc, hs := h.e.connect(ctx, true)
+	h.healthy = make(chan error, 1)
+	go func() {
+		_, _, err := exchange(hc, hs, seed, 48<<20, 48<<20)
+		hc.Close()
+		hs.Close()
+		h.healthy <- err
+	}()
+
+	// The raw connection and its server end.
+	acc := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln2.Accept()
+		if err != nil {
+			acc <- nil
+			return
+		}
+		acc <- c
+	}()
+	h.rc = dial(h.c1)
+	select {
+	case h.rs = <-acc:
+	case <-time.After(10 * time.Second):
 	}
-	// No join state was kept (both rejected) beyond the two live
-	// connections' subflows: 1 (raw) + 2 (healthy, kernel) at most.
-	if n := sum(e.p.mustScrape(t), "flexcp_subflows_active"); n > 3 {
+	if h.rs == nil {
+		t.Fatalf("the server did not accept the raw client's connection to %s", raw)
+	}
+	t.Cleanup(func() { h.rs.Close() })
+	return h
+}
+
+// hostileChunk is n bytes of a pattern that differs by seed.
+func hostileChunk(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = seed + byte(i*7)
+	}
+	return b
+}
+
+// send sends p on the raw connection as data the server must receive.
+func (h *hostileRun) send(t *testing.T, p []byte) {
+	h.rc.data(t, p)
+	h.want.Write(p)
+}
+
+// finish checks, after the cases: the raw connection still works (the
+// "data beyond its mapping" bytes come again, mapped right, then more)
+// and the server received exactly its stream; no join state was kept
+// beyond the two live connections' subflows (1 raw + 2 healthy); it then
+// closes the raw connection the right way (MP_FASTCLOSE with key_P),
+// waits for the healthy transfer (byte-exact, two subflows) and for
+// flexcp to return to idle. what names the family in messages.
+func (h *hostileRun) finish(t *testing.T, what string) {
+	h.send(t, hostileChunk(100, 6))
+	h.send(t, hostileChunk(500, 7))
+	got := make([]byte, h.want.Len())
+	h.rs.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.ReadFull(h.rs, got); err != nil {
+		t.Fatalf("raw%s connection: the server read %v", what, err)
+	}
+	if !bytes.Equal(got, h.want.Bytes()) {
+		t.Errorf("raw%s connection: the server received other bytes than the client's stream", what)
+	}
+	if n := sum(h.e.p.mustScrape(t), "flexcp_subflows_active"); n > 3 {
 		t.Errorf("subflows_active = %v after the rejected joins, want <= 3", n)
 	}
-	// Close the raw connection the right way (MP_FASTCLOSE with key_P).
-	c1.send(t, ipTCP(tracked(tcpACK, optFastclose(rc.keyP), nil)))
+	rc := h.rc
+	h.c1.send(t, ipTCP(rc.seg(rc.ssn, tcpACK, optFastclose(rc.keyP), nil)))
 
-	if err := <-healthy; err != nil {
-		t.Fatalf("healthy transfer during the hostile input: %v", err)
+	if err := <-h.healthy; err != nil {
+		t.Fatalf("healthy%s transfer during the hostile input: %v", what, err)
 	}
-	e.checkTwoSubflows(1 << 20)
-	checkIdle(t, e.p, base, 30*time.Second)
+	h.e.checkTwoSubflows(1 << 20)
+	checkIdle(t, h.e.p, h.base, 30*time.Second)
 }
 
 // fixIPSum recomputes an IPv4 header checksum in place.
