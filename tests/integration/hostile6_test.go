@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"testing"
 	"time"
+
+	"github.com/flexcp/flexcp/steering"
 )
 
 // TestHostileWireIPv6 is TestHostileWire over the 2001:db8 addresses:
@@ -21,7 +23,7 @@ func TestHostileWireIPv6(t *testing.T) {
 	srv := ip6(0x2001_0db8_0003_0000, 2)
 	cli := ip6(0x2001_0db8_0001_0000, 2)
 	cli2 := ip6(0x2001_0db8_0002_0000, 2)
-	h := startHostile(t, "[2001:db8:3::2]:5001", "[2001:db8:3::2]:5002", 806, func(c1 *rawIface) *rawClient {
+	h := startHostile(t, newE2E(t, "[2001:db8:3::2]:5001"), "[2001:db8:3::2]:5002", 806, func(c1 *rawIface) *rawClient {
 		return dialRaw6(t, c1, 41001, srv, 5002)
 	})
 	e, c1, c2, s1, rc := h.e, h.c1, h.c2, h.s1, h.rc
@@ -188,4 +190,75 @@ func TestHostileWireIPv6(t *testing.T) {
 	}
 	runHostileCases(t, e.p, rc, c1, s1, cases)
 	h.finish(t, " IPv6")
+}
+
+// TestMulticoreHostileHidden runs the hidden-port cases with two workers:
+// segments of a tracked connection whose TCP ports sit behind IPv6
+// extension headers, which the steering rules (like a NIC's hash) do not
+// read. Whichever worker's queue they arrive on, they must reach the
+// connection's owner (steering.Classifier.OwnerBehind), which drops them
+// counted, instead of another worker routing them untranslated to the
+// server; the raw connection's stream and the healthy transfer stay
+// byte-exact. The veth puts a flow on one queue, so in a given run the
+// raw client's source port is chosen so that the address-only hash a NIC
+// would fall back to names the other worker than the connection's
+// 4-tuple hash: without OwnerBehind those segments went to a worker that
+// does not track the connection and were routed untranslated.
+func TestMulticoreHostileHidden(t *testing.T) {
+	srv := ip6(0x2001_0db8_0003_0000, 2)
+	cli := ip6(0x2001_0db8_0001_0000, 2)
+	hopByHop := ip6Ext{0, []byte{0, 0, 1, 4, 0, 0, 0, 0}}
+	routing := ip6Ext{43, []byte{0, 0, 253, 0, 0, 0, 0, 0}}
+	destOpts := ip6Ext{60, []byte{0, 0, 1, 4, 0, 0, 0, 0}}
+	firstFrag := ip6Ext{44, []byte{0, 0, 0, 1, 0, 0, 0x66, 0x66}}
+	withExt := func(s tcpSeg, x ...ip6Ext) []byte { return buildIPv6(s.src6, s.dst6, 6, x, buildTCP(s)) }
+
+	// flexcp's rules for two workers, as dataplane/steer.go builds them.
+	rs, err := steering.NewRuleset(steering.Config{Workers: 2, SymmetricRSS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cls := steering.NewClassifier(rs)
+	sport := uint16(0)
+	for p := uint16(41001); p < 41100 && sport == 0; p++ {
+		seg := tcpSeg{v6: true, src6: cli, dst6: srv, sport: p, dport: 5002, flags: tcpACK}
+		owner, _ := cls.Owner(withExt(seg))
+		addr, why := cls.Owner(withExt(seg, hopByHop))
+		if why == steering.ReasonNotTCP && addr != owner {
+			sport = p
+		}
+	}
+	if sport == 0 {
+		t.Fatal("no source port in 41001-41099 whose 4-tuple owner differs from its address owner")
+	}
+	h := startHostile(t, newE2E2(t, "[2001:db8:3::2]:5001"), "[2001:db8:3::2]:5002", 807, func(c1 *rawIface) *rawClient {
+		return dialRaw6(t, c1, sport, srv, 5002)
+	})
+	e, c1, s1, rc := h.e, h.c1, h.s1, h.rc
+	h.send(t, hostileChunk(300, 1))
+	tracked := func(flags uint8, opts, payload []byte) tcpSeg {
+		return rc.seg(rc.ssn, flags, opts, payload)
+	}
+	dataAck := func() []byte { return optDSS(rc.idsnP+1, 0, 0, 0) }
+	data := func() []byte { return optDSS(rc.idsnP+1, rc.dsn, rc.ssn, 100) }
+	drop := hostileDrop("translate_unsupported")
+	cases := []hostileCase{
+		{"hop-by-hop, tracked, two workers", func() {
+			c1.send(t, withExt(tracked(tcpACK, dataAck(), nil), hopByHop))
+		}, drop},
+		{"routing header with data, tracked, two workers", func() {
+			c1.send(t, withExt(tracked(tcpACK|tcpPSH, data(), hostileChunk(100, 8)), routing))
+		}, drop},
+		{"destination options with data, tracked, two workers", func() {
+			c1.send(t, withExt(tracked(tcpACK|tcpPSH, data(), hostileChunk(100, 9)), destOpts))
+		}, drop},
+		{"first fragment, tracked, two workers", func() {
+			c1.send(t, withExt(tracked(tcpACK|tcpPSH, data(), hostileChunk(100, 10)), firstFrag))
+		}, drop},
+		{"chain of three, tracked, two workers", func() {
+			c1.send(t, withExt(tracked(tcpACK, dataAck(), nil), hopByHop, routing, destOpts))
+		}, drop},
+	}
+	runHostileCases(t, e.p, rc, c1, s1, cases)
+	h.finish(t, " two-worker IPv6")
 }

@@ -22,7 +22,7 @@ import (
 // is checked byte-exact and flexcp returns to idle.
 func TestHostileWire(t *testing.T) {
 	srv := [4]byte{198, 18, 3, 2}
-	h := startHostile(t, "198.18.3.2:5001", "198.18.3.2:5002", 801, func(c1 *rawIface) *rawClient {
+	h := startHostile(t, newE2E(t, "198.18.3.2:5001"), "198.18.3.2:5002", 801, func(c1 *rawIface) *rawClient {
 		return dialRaw(t, c1, 41001, srv, 5002)
 	})
 	e, c1, c2, s1, rc := h.e, h.c1, h.c2, h.s1, h.rc
@@ -176,11 +176,11 @@ type hostileRun struct {
 	want       bytes.Buffer
 }
 
-// startHostile starts flexcp with a server on server, the healthy
+// startHostile starts, on e (flexcp and its server), the healthy
 // transfer (exchange seed seed), a listener on raw and the raw client
 // dial opens to it.
-func startHostile(t *testing.T, server, raw string, seed uint64, dial func(c1 *rawIface) *rawClient) *hostileRun {
-	h := &hostileRun{e: newE2E(t, server)}
+func startHostile(t *testing.T, e *e2e, raw string, seed uint64, dial func(c1 *rawIface) *rawClient) *hostileRun {
+	h := &hostileRun{e: e}
 	h.base = idleBaseline(t, h.e.p)
 	ln2, err := listenTCP(raw)
 	if err != nil {
