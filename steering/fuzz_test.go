@@ -27,8 +27,8 @@ func swapEnds(pkt []byte) {
 	pkt[l4], pkt[l4+1], pkt[l4+2], pkt[l4+3] = pkt[l4+2], pkt[l4+3], pkt[l4], pkt[l4+1]
 }
 
-// FuzzOwner: Owner never panics, names a core in [0, N), is deterministic,
-// and gives the reversed packet of a TCP flow the same core for the same
+// FuzzOwner: Owner (and OwnerBehind) never panic, name a core in [0, N),
+// leave the packet alone; Owner is deterministic and gives the reversed packet of a TCP flow the same core for the same
 // reason (symmetry, installed subflow entries included).
 func FuzzOwner(f *testing.F) {
 	join := mustTuple("198.18.2.2:40001", "198.18.3.2:5201")
@@ -67,6 +67,12 @@ func FuzzOwner(f *testing.F) {
 			}
 			if !bytes.Equal(pkt, orig) {
 				t.Fatal("Owner modified the packet")
+			}
+			if hc, ok := c.OwnerBehind(pkt); ok && (hc < 0 || hc >= c.Workers()) {
+				t.Fatalf("N=%d: OwnerBehind = %d", c.Workers(), hc)
+			}
+			if !bytes.Equal(pkt, orig) {
+				t.Fatal("OwnerBehind modified the packet")
 			}
 			if _, ok := TupleOf(pkt); ok {
 				rev := bytes.Clone(pkt)
