@@ -86,8 +86,9 @@ type Config struct {
 	PortPriority []uint8
 	// BackupPorts are access port indices whose subflows P treats as
 	// backup (whatever the client says) and announces so with MP_PRIO
-	// (RFC 8684 3.3.8) on the join's fourth ACK, so that the client, too,
-	// sends on them only when no other subflow is live.
+	// (RFC 8684 3.3.8) on the join's fourth ACK, or for subflow 0 on the
+	// first segment P sends on it once established, so that the client,
+	// too, sends on them only when no other subflow is live.
 	BackupPorts []uint8
 
 	// Translate decides whether a SYN toward dst:port starts a translated

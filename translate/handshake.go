@@ -141,6 +141,7 @@ func (e *Engine) capableSyn(now int64, p *Packet) Verdict {
 	s.sndNxt, s.sndUna = 1, 1
 	s.port = p.Port
 	s.backup = e.backupPort(p.Port)
+	s.prio0 = s.backup // announced once established (s2c.go)
 	c.sched = e.schedFor(addr(&pk.dst, pk.v6))
 	s.sack = o.Present.Has(option.SACKPermitted)
 	if o.Present.Has(option.WindowScale) {

@@ -210,6 +210,18 @@ func (e *Engine) backupPort(port uint8) bool {
 	return false
 }
 
+// prio0 announces subflow 0 as backup (its access port is in
+// Config.BackupPorts): MP_PRIO B=1 (RFC 8684 3.3.8 applies it to the
+// subflow it travels on) on the first segment P sends the client on it
+// once the connection is established, as the fourth ACK does for a join.
+// The DSS is already written; MP_PRIO's 3 bytes always fit beside it.
+func (e *Engine) prio0(s *subflow) {
+	if e.ow.room() >= option.OptLenMPPrio {
+		e.ow.mpPrio(true)
+		s.prio0 = false
+	}
+}
+
 // mpPrio appends MP_PRIO (RFC 8684 3.3.8, 3 bytes: no address ID, so it
 // applies to the subflow it travels on).
 func (w *optWriter) mpPrio(backup bool) {

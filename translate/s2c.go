@@ -411,6 +411,9 @@ func (e *Engine) s2cSegment(q *Packet, ci int32, c *conn, pc *dtree.Piece, paylo
 	}
 	e.ow.n = 0
 	e.ow.dss(uint64(c.sAck), true, pc.MapDSN, pc.MapSSN, uint16(mapLen), finHere, c.csum, csum)
+	if s.prio0 {
+		e.prio0(s)
+	}
 	if s.sack && int(pk.opts.NSACK) > 0 {
 		e.addServerSACK(c, j, s)
 	}
@@ -521,6 +524,9 @@ func (e *Engine) s2cPureAck(now int64, p *Packet, ci int32, c *conn) Verdict {
 	pk := &e.pk
 	e.ow.n = 0
 	e.ow.dss(uint64(c.sAck), false, 0, 0, 0, false, false, 0)
+	if s.prio0 {
+		e.prio0(s)
+	}
 	if s.sack && int(pk.opts.NSACK) > 0 {
 		e.addServerSACK(c, j, s)
 	}

@@ -267,6 +267,43 @@ func TestBackupPortMPPrio(t *testing.T) {
 	}
 }
 
+// TestBackupPortMPPrioSubflow0: when subflow 0 arrives on a port listed
+// in BackupPorts, P announces it backup with MP_PRIO B=1 (RFC 8684 3.3.8:
+// it applies to the subflow it travels on) on the first segment it sends
+// the client on subflow 0 once established, and only once; S->C data
+// stays on the other subflow.
+func TestBackupPortMPPrioSubflow0(t *testing.T) {
+	f := newFixtureCfg(t, Config{MaxConnections: 4, MaxSubflows: 4, DeadAfter: 1 << 62, Scheduler: "roundrobin", BackupPorts: []uint8{0}})
+	ci, _ := f.connIdx()
+	s0 := f.e.sub(ci, 0)
+	if !s0.backup || !s0.prio0 || f.e.sub(ci, 1).backup {
+		t.Fatalf("backup flags: subflow 0 %v/%v, subflow 1 %v", s0.backup, s0.prio0, f.e.sub(ci, 1).backup)
+	}
+	cl := f.m.c
+	prio := []byte{optMPTCP, optLenPrio, mptcpSubPrio<<4 | 1}
+	for k := 0; k < 2; k++ {
+		_, out := f.send(t, f.spkt(0, cl.sub[0].isn+1, ackF, nil, nil), Core, 0)
+		if len(out) == 0 || dstPort(t, &out[0]) != 40000 {
+			t.Fatalf("S's pure ACK %d did not go out on subflow 0", k)
+		}
+		tcp, _, _ := view(t, out[0].Bytes())
+		has := bytes.Contains(tcp.Options(), prio)
+		if k == 0 && !has {
+			t.Errorf("first segment on subflow 0: options % x carry no MP_PRIO B=1", tcp.Options())
+		}
+		if k == 1 && has {
+			t.Errorf("second segment on subflow 0 carries MP_PRIO again: % x", tcp.Options())
+		}
+	}
+	pay := make([]byte, 500)
+	for k := uint32(0); k < 4; k++ {
+		_, out := f.send(t, f.spkt(k*500, cl.sub[0].isn+1, pshF, nil, pay), Core, 0)
+		if dstPort(t, &out[0]) == 40000 {
+			t.Fatalf("segment %d on the backup subflow 0", k)
+		}
+	}
+}
+
 // TestPathQuality: RTT samples, delivery rate and loss signals land in
 // the subflow and in its port's PathStats.
 func TestPathQuality(t *testing.T) {

@@ -77,6 +77,7 @@ type subflow struct {
 	dlvStart int64  // start of the current delivery-rate interval
 	dlvBytes uint64 // bytes acknowledged since dlvStart
 	prioSend bool   // send MP_PRIO B=1 on the fourth ACK (Config.BackupPorts)
+	prio0    bool   // subflow 0 on a backup port: MP_PRIO B=1 on its first S->C segment
 }
 
 // conn is one translated connection. Sequence values follow
