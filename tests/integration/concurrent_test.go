@@ -27,19 +27,7 @@ import (
 // as the test's context, not the 3 minutes of connect.
 func TestE2EConcurrent(t *testing.T) {
 	e := newE2E(t, "198.18.3.2:5001")
-	// The server runs cubic, Linux's default, unless FCP_SERVER_CC says
-	// otherwise: under the core port's loss on this shared machine, BBR
-	// (the machine's default) paced some connections down to 10 kbit/s
-	// for minutes (bytes_retrans half of bytes_sent, 2026-11-25), while
-	// cubic at the same load retransmitted a tenth as much and finished
-	// fastest (docs/config.md, "Receive drops on AF_XDP").
-	e.ln.Close()
-	ln, err := listenTCPCC(e.server, envOr("FCP_SERVER_CC", "cubic"))
-	if err != nil {
-		t.Fatalf("listen in the server namespace: %v", err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	e.ln = ln
+	e.serverCC()
 	ctx := withTimeout(t, 8*time.Minute)
 	const n, size = 64, 16 << 20
 	snap := snapCounters(t, e.p)
@@ -50,4 +38,22 @@ func TestE2EConcurrent(t *testing.T) {
 	waitMetric(t, e.p, "flexcp_connections_opened_total", n)
 	e.checkTwoSubflows(1 << 20)
 	e.waitIdle()
+}
+
+// serverCC makes e's server listen with congestion control cubic, Linux's
+// default, unless FCP_SERVER_CC says otherwise: under the core port's loss
+// on this shared machine, BBR (the machine's default) paced some
+// connections down to 10 kbit/s for minutes (bytes_retrans half of
+// bytes_sent, 2026-11-25), while cubic at the same load retransmitted a
+// tenth as much and finished fastest (docs/config.md, "Receive drops on
+// AF_XDP").
+func (e *e2e) serverCC() {
+	e.t.Helper()
+	e.ln.Close()
+	ln, err := listenTCPCC(e.server, envOr("FCP_SERVER_CC", "cubic"))
+	if err != nil {
+		e.t.Fatalf("listen in the server namespace: %v", err)
+	}
+	e.t.Cleanup(func() { ln.Close() })
+	e.ln = ln
 }

@@ -87,16 +87,17 @@ func (e *e2e) checkHandoffs(min float64) {
 	}
 }
 
-// TestMulticoreOneConnection: one connection, two subflows, 64 MB client
-// to server, 64 MB server to client, then both at once, byte-exact, with
-// packets handed between the workers.
+// TestMulticoreOneConnection: issue 4's case 1 with two workers: one
+// connection, two subflows, 256 MB client to server, 256 MB server to
+// client, then both at once, byte-exact, with packets handed between the
+// workers.
 func TestMulticoreOneConnection(t *testing.T) {
 	e := newE2E2(t, "198.18.3.2:5001")
-	ctx := withTimeout(t, 5*time.Minute)
+	ctx := withTimeout(t, 8*time.Minute)
 	const mb = 1 << 20
-	e.run1(ctx, 1, 64*mb, 0)
-	e.run1(ctx, 2, 0, 64*mb)
-	e.run1(ctx, 3, 64*mb, 64*mb)
+	e.run1(ctx, 1, 256*mb, 0)
+	e.run1(ctx, 2, 0, 256*mb)
+	e.run1(ctx, 3, 256*mb, 256*mb)
 	e.checkTwoSubflows(1 << 20)
 	e.checkHandoffs(1)
 	e.waitIdle()
@@ -113,12 +114,14 @@ func TestMulticoreIPv6(t *testing.T) {
 	e.waitIdle()
 }
 
-// TestMulticoreConcurrent: 32 concurrent connections, 4 MB each way; both
-// workers own some of them.
+// TestMulticoreConcurrent: issue 4's case 2 with two workers, 64
+// concurrent connections, 16 MB each way (the server on cubic, as in
+// TestE2EConcurrent); both workers own some of them.
 func TestMulticoreConcurrent(t *testing.T) {
 	e := newE2E2(t, "198.18.3.2:5001")
-	ctx := withTimeout(t, 5*time.Minute)
-	const n, size = 32, 4 << 20
+	e.serverCC()
+	ctx := withTimeout(t, 8*time.Minute)
+	const n, size = 64, 16 << 20
 	snap := snapCounters(t, e.p)
 	e.exchangeConcurrent(ctx, n, size, 200)
 	logDelta(t, e.p, snap)
