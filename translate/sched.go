@@ -77,8 +77,16 @@ func (MinRTT) Pick(subs []SubflowInfo, last int) int {
 }
 
 // RoundRobin sends each new segment on the next live non-backup subflow
-// after the previous pick that has window room, else on the next live
-// one; backups only when no non-backup subflow is live.
+// after the previous pick that has room in its round-robin window, else
+// on the live one least full relative to its window; backups only when
+// no non-backup subflow is live.
+//
+// The round-robin window is the subflow's window capped at one measured
+// bandwidth-delay product (rrWindow), not the two the other schedulers
+// allow: with two, a slow path never filled while S's data was short, so
+// round robin alternated strictly, split the data evenly, and the
+// client's reordering wait tied the whole connection to the slow path
+// (on 200 and 50 Mbit/s paths: 93 Mbit/s, half the fast path alone).
 type RoundRobin struct{}
 
 // Pick implements Scheduler.
@@ -88,7 +96,8 @@ func (RoundRobin) Pick(subs []SubflowInfo, last int) int {
 		return -1
 	}
 	for _, backup := range [2]bool{false, true} {
-		any := -1
+		least := -1
+		var leastIn, leastWin uint64
 		for k := 1; k <= n; k++ {
 			i := (last + k) % n
 			if i < 0 {
@@ -98,18 +107,32 @@ func (RoundRobin) Pick(subs []SubflowInfo, last int) int {
 			if !s.Live || s.Backup != backup {
 				continue
 			}
-			if s.InFlight < s.Window {
+			in, win := uint64(s.InFlight), rrWindow(s)
+			if in < win {
 				return i
 			}
-			if any < 0 {
-				any = i
+			// in/win < leastIn/leastWin, without a division.
+			if least < 0 || in*leastWin < leastIn*win {
+				least, leastIn, leastWin = i, in, win
 			}
 		}
-		if any >= 0 {
-			return any
+		if least >= 0 {
+			return least
 		}
 	}
 	return -1
+}
+
+// rrWindow is s's window for RoundRobin: Window capped, once a delivery
+// rate and an RTT are measured, at one bandwidth-delay product (never
+// below the initial window).
+func rrWindow(s *SubflowInfo) uint64 {
+	w := uint64(s.Window)
+	if s.Rate == 0 || s.SRTT <= 0 {
+		return max(w, 1)
+	}
+	bdp := max(s.Rate*uint64(s.SRTT)/1e9, initialWindow)
+	return max(min(w, bdp), 1)
 }
 
 // Weighted spreads new data in proportion to the subflows' measured

@@ -50,8 +50,7 @@ func TestWeighted(t *testing.T) {
 
 // TestWeightedShares: in a closed loop where each subflow drains at its
 // rate, Weighted sends each a share of the data close to its share of the
-// total rate (200 and 50 units: 4 to 1), and so does neither MinRTT nor
-// RoundRobin (which splits evenly).
+// total rate (200 and 50 units: 4 to 1), with windows that never fill.
 func TestWeightedShares(t *testing.T) {
 	rates := []uint64{200, 50}
 	share := func(s Scheduler) float64 {
@@ -78,8 +77,67 @@ func TestWeightedShares(t *testing.T) {
 	if w := share(Weighted{}); w < 0.75 || w > 0.85 {
 		t.Errorf("weighted: fast path carried %.2f of the data, want about 0.8", w)
 	}
-	if r := share(RoundRobin{}); r < 0.45 || r > 0.55 {
-		t.Errorf("roundrobin: fast path carried %.2f, want about 0.5", r)
+}
+
+// TestRoundRobinWindow: RoundRobin alternates while every subflow has
+// room in its round-robin window (its window capped at one measured BDP),
+// skips one at that cap, and when all are full picks the one least full
+// relative to its window - so on paths of 200 and 50 Mbit/s with equal
+// RTTs a slow path at its BDP no longer takes every other segment.
+func TestRoundRobinWindow(t *testing.T) {
+	const ms = int64(1e6)
+	// 25 MB/s and 6.25 MB/s at 40 ms: BDPs of 1 MB and 250 kB; windows
+	// (2x BDP as schedWindow caps them) 2 MB and 500 kB.
+	fast := SubflowInfo{Live: true, SRTT: 40 * ms, Rate: 25e6, Window: 2e6}
+	slow := SubflowInfo{Live: true, SRTT: 40 * ms, Rate: 6.25e6, Window: 5e5}
+	pick := func(f, s uint32, last int) int {
+		a, b := fast, slow
+		a.InFlight, b.InFlight = f, s
+		return RoundRobin{}.Pick([]SubflowInfo{a, b}, last)
+	}
+	if j := pick(1e5, 1e5, 0); j != 1 {
+		t.Errorf("both with room, last 0: picked %d, want 1 (round robin)", j)
+	}
+	if j := pick(1e5, 1e5, 1); j != 0 {
+		t.Errorf("both with room, last 1: picked %d, want 0", j)
+	}
+	// The slow path at its BDP (250 kB) but below its 2x-BDP window: the
+	// round-robin window skips it.
+	if j := pick(1e5, 3e5, 0); j != 0 {
+		t.Errorf("slow path past its BDP: picked %d, want the fast path 0", j)
+	}
+	// Both past their BDPs: the fast one is 1.5 MB of 1 MB (1.5x), the
+	// slow 300 kB of 250 kB (1.2x): the slow one is less full.
+	if j := pick(15e5, 3e5, 1); j != 1 {
+		t.Errorf("both full: picked %d, want 1 (least full relative to its window)", j)
+	}
+	if j := pick(11e5, 5e5, 0); j != 0 {
+		t.Errorf("both full: picked %d, want 0 (1.1x against 2x)", j)
+	}
+	// Before any measurement the subflow's own window counts.
+	a, b := fast, slow
+	a.Rate, b.Rate, a.InFlight, b.InFlight = 0, 0, 1e5, 4e5
+	if j := (RoundRobin{}).Pick([]SubflowInfo{a, b}, 0); j != 1 {
+		t.Errorf("unmeasured, both with room: picked %d, want 1", j)
+	}
+	// In the closed loop of TestWeightedShares (rates 200 and 50 per
+	// tick, windows that never fill) the split follows the rates.
+	subs := []SubflowInfo{fast, slow}
+	var sent [2]uint64
+	last := -1
+	for tick := 0; tick < 2000; tick++ {
+		for k := 0; k < 250; k++ {
+			j := RoundRobin{}.Pick(subs, last)
+			last = j
+			subs[j].InFlight += 4000
+			sent[j]++
+		}
+		for j, r := range []uint32{800000, 200000} {
+			subs[j].InFlight -= min(subs[j].InFlight, r)
+		}
+	}
+	if r := float64(sent[0]) / float64(sent[0]+sent[1]); r < 0.7 {
+		t.Errorf("closed loop at 4:1 rates: fast path carried %.2f, want well above the even 0.5", r)
 	}
 }
 
