@@ -139,55 +139,14 @@ func benchHandshake(b *testing.B, mask uint32) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	syn := simBuild(simC0, simS, 1, 5201, 1000, 0, header.TCPFlagSyn, 1024,
-		[]byte{optMSS, 4, 0x05, 0xb4, optNOP, optWS, 3, 7, optMPTCP, 4, mptcpSubCapable<<4 | 1, mpCapableFlagH}, nil)
-	synAck := simBuild(simS, simC0, 5201, 1, 5000, 1001, header.TCPFlagSyn|header.TCPFlagAck, 1024,
-		[]byte{optMSS, 4, 0x05, 0xb4, optNOP, optWS, 3, 7}, nil)
-	third := simBuild(simC0, simS, 1, 5201, 1001, 5001, header.TCPFlagAck, 1024, make([]byte, 20), nil)
-	buf := make([]byte, 2048)
-	var p Packet
-	setPort := func(ip []byte, port uint16, client bool) {
-		t := header.TCP(ip[20:])
-		if client {
-			t.SetSourcePortWithChecksumUpdate(port)
-		} else {
-			t.SetDestinationPortWithChecksumUpdate(port)
-		}
-	}
+	h := newHandshakeBench()
 	b.ReportAllocs()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	b.ResetTimer()
 	cpu0 := threadCPU()
 	for i := 0; i < b.N; i++ {
-		port := uint16(1 + i%60000)
-		setPort(syn, port, true)
-		setPacket(&p, buf, syn, Access, 0)
-		if e.Process(0, &p) != Forward {
-			b.Fatal("SYN")
-		}
-		setPort(synAck, port, false)
-		setPacket(&p, buf, synAck, Core, 0)
-		if e.Process(0, &p) != Forward {
-			b.Fatal("SYN/ACK")
-		}
-		tcp := header.TCP(p.Buf[p.Off+20 : p.Off+p.Len])
-		var o tcpOpts
-		parseOpts(tcp.Options(), &o)
-		// The client's third ACK with both keys (built outside the engine).
-		opt := third[40:60]
-		opt[0], opt[1], opt[2], opt[3] = optMPTCP, optLenCapableAck, mptcpSubCapable<<4|1, mpCapableFlagH
-		binary.BigEndian.PutUint64(opt[4:], 0x1122334455667788)
-		binary.BigEndian.PutUint64(opt[12:], o.capKeyA)
-		t3 := header.TCP(third[20:])
-		t3.SetSourcePort(port)
-		t3.SetChecksum(0)
-		t3.SetChecksum(t3.CalculateChecksum(header.IPv4(third).PseudoHeaderSum()))
-		setPacket(&p, buf, third, Access, 0)
-		if e.Process(0, &p) != Forward {
-			b.Fatal("third ACK")
-		}
-		ci, _, _ := e.lookup(&e.pk, Access)
+		ci := h.run(b, e, uint16(1+i%60000))
 		if e.conns[ci].tokenP&mask != 0 {
 			b.Fatalf("token %#x does not name core 0", e.conns[ci].tokenP)
 		}
@@ -207,6 +166,59 @@ func benchHandshake(b *testing.B, mask uint32) {
 // BenchmarkJoin: MP_JOIN SYN answered (HMAC-64 computed) and third ACK
 // verified (HMAC-160) with the fourth ACK sent; the client's own HMAC is
 // computed outside the timer.
+// handshakeBench is one MP_CAPABLE handshake through an engine: the
+// client's SYN, the server's SYN/ACK and the client's third ACK, built
+// once and sent again with a new client port each time.
+type handshakeBench struct {
+	syn, synAck, third, buf []byte
+	p                       Packet
+}
+
+func newHandshakeBench() *handshakeBench {
+	return &handshakeBench{
+		syn: simBuild(simC0, simS, 1, 5201, 1000, 0, header.TCPFlagSyn, 1024,
+			[]byte{optMSS, 4, 0x05, 0xb4, optNOP, optWS, 3, 7, optMPTCP, 4, mptcpSubCapable<<4 | 1, mpCapableFlagH}, nil),
+		synAck: simBuild(simS, simC0, 5201, 1, 5000, 1001, header.TCPFlagSyn|header.TCPFlagAck, 1024,
+			[]byte{optMSS, 4, 0x05, 0xb4, optNOP, optWS, 3, 7}, nil),
+		third: simBuild(simC0, simS, 1, 5201, 1001, 5001, header.TCPFlagAck, 1024, make([]byte, 20), nil),
+		buf:   make([]byte, 2048),
+	}
+}
+
+// run sends the handshake of client port port through e and returns the
+// connection's index; the third ACK carries both keys, key_P read from
+// the SYN/ACK the engine sent (built outside the engine).
+func (h *handshakeBench) run(b *testing.B, e *Engine, port uint16) int32 {
+	p := &h.p
+	header.TCP(h.syn[20:]).SetSourcePortWithChecksumUpdate(port)
+	setPacket(p, h.buf, h.syn, Access, 0)
+	if e.Process(0, p) != Forward {
+		b.Fatal("SYN")
+	}
+	header.TCP(h.synAck[20:]).SetDestinationPortWithChecksumUpdate(port)
+	setPacket(p, h.buf, h.synAck, Core, 0)
+	if e.Process(0, p) != Forward {
+		b.Fatal("SYN/ACK")
+	}
+	tcp := header.TCP(p.Buf[p.Off+20 : p.Off+p.Len])
+	var o tcpOpts
+	parseOpts(tcp.Options(), &o)
+	opt := h.third[40:60]
+	opt[0], opt[1], opt[2], opt[3] = optMPTCP, optLenCapableAck, mptcpSubCapable<<4|1, mpCapableFlagH
+	binary.BigEndian.PutUint64(opt[4:], 0x1122334455667788)
+	binary.BigEndian.PutUint64(opt[12:], o.capKeyA)
+	t3 := header.TCP(h.third[20:])
+	t3.SetSourcePort(port)
+	t3.SetChecksum(0)
+	t3.SetChecksum(t3.CalculateChecksum(header.IPv4(h.third).PseudoHeaderSum()))
+	setPacket(p, h.buf, h.third, Access, 0)
+	if e.Process(0, p) != Forward {
+		b.Fatal("third ACK")
+	}
+	ci, _, _ := e.lookup(&e.pk, Access)
+	return ci
+}
+
 func BenchmarkJoin(b *testing.B) {
 	f := newFixture(b)
 	e := f.e

@@ -1,11 +1,8 @@
 package translate
 
 import (
-	"encoding/binary"
 	"runtime"
 	"testing"
-
-	"github.com/flexcp/flexcp/translate/header"
 )
 
 // ExchangeKeys, set by keyexchange_test.go (package translate_test, which
@@ -40,13 +37,7 @@ func BenchmarkHandshakeExchange(b *testing.B) {
 		}
 		engines[c] = e
 	}
-	syn := simBuild(simC0, simS, 1, 5201, 1000, 0, header.TCPFlagSyn, 1024,
-		[]byte{optMSS, 4, 0x05, 0xb4, optNOP, optWS, 3, 7, optMPTCP, 4, mptcpSubCapable<<4 | 1, mpCapableFlagH}, nil)
-	synAck := simBuild(simS, simC0, 5201, 1, 5000, 1001, header.TCPFlagSyn|header.TCPFlagAck, 1024,
-		[]byte{optMSS, 4, 0x05, 0xb4, optNOP, optWS, 3, 7}, nil)
-	third := simBuild(simC0, simS, 1, 5201, 1001, 5001, header.TCPFlagAck, 1024, make([]byte, 20), nil)
-	buf := make([]byte, 2048)
-	var p Packet
+	h := newHandshakeBench()
 	b.ReportAllocs()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -57,33 +48,7 @@ func BenchmarkHandshakeExchange(b *testing.B) {
 		c := i % workers
 		e := engines[c]
 		port := uint16(1 + (i/workers)%60000)
-		header.TCP(syn[20:]).SetSourcePortWithChecksumUpdate(port)
-		setPacket(&p, buf, syn, Access, 0)
-		if e.Process(0, &p) != Forward {
-			b.Fatal("SYN")
-		}
-		header.TCP(synAck[20:]).SetDestinationPortWithChecksumUpdate(port)
-		setPacket(&p, buf, synAck, Core, 0)
-		if e.Process(0, &p) != Forward {
-			b.Fatal("SYN/ACK")
-		}
-		tcp := header.TCP(p.Buf[p.Off+20 : p.Off+p.Len])
-		var o tcpOpts
-		parseOpts(tcp.Options(), &o)
-		// The client's third ACK with both keys (built outside the engine).
-		opt := third[40:60]
-		opt[0], opt[1], opt[2], opt[3] = optMPTCP, optLenCapableAck, mptcpSubCapable<<4|1, mpCapableFlagH
-		binary.BigEndian.PutUint64(opt[4:], 0x1122334455667788)
-		binary.BigEndian.PutUint64(opt[12:], o.capKeyA)
-		t3 := header.TCP(third[20:])
-		t3.SetSourcePort(port)
-		t3.SetChecksum(0)
-		t3.SetChecksum(t3.CalculateChecksum(header.IPv4(third).PseudoHeaderSum()))
-		setPacket(&p, buf, third, Access, 0)
-		if e.Process(0, &p) != Forward {
-			b.Fatal("third ACK")
-		}
-		ci, _, _ := e.lookup(&e.pk, Access)
+		ci := h.run(b, e, port)
 		if tok := e.conns[ci].tokenP; int(tok&mask) != c || tok != keyToken(e.conns[ci].keyP) {
 			b.Fatalf("engine %d: token %#x of key %#x", c, tok, e.conns[ci].keyP)
 		}
