@@ -121,6 +121,21 @@ func ServerAddr() [4]byte { return srvAddr }
 // ServerPort is the server's TCP port.
 const ServerPort = srvPort
 
+// tcpView returns the IPv4 packet of p and its IPv4 and TCP headers; ok
+// is false when p holds no valid IPv4 TCP segment.
+func tcpView(p *translate.Packet) (pkt []byte, ip header.IPv4, t header.TCP, ok bool) {
+	if p.Off < 0 || p.Len < optOff || p.Off+p.Len > len(p.Buf) {
+		return nil, nil, nil, false
+	}
+	pkt = p.Buf[p.Off : p.Off+p.Len]
+	ip = header.IPv4(pkt)
+	if !ip.IsValid() || ip.Protocol() != 6 {
+		return nil, nil, nil, false
+	}
+	t = header.TCP(ip.Payload())
+	return pkt, ip, t, t.IsValid()
+}
+
 // OrderKey returns where a packet leaving the translator toward one end
 // sits in its connection's byte stream: the connection index and the
 // data offset of its first payload byte (-1 without payload), or ci -1
@@ -129,16 +144,8 @@ const ServerPort = srvPort
 // so a harness whose path reorders between ports (a worker polls one port
 // after another) sorts what it collected by this key before Receive.
 func (m *Model) OrderKey(p *translate.Packet) (ci int, off int64) {
-	if p.Off < 0 || p.Len < optOff || p.Off+p.Len > len(p.Buf) {
-		return -1, -1
-	}
-	pkt := p.Buf[p.Off : p.Off+p.Len]
-	ip := header.IPv4(pkt)
-	if !ip.IsValid() || ip.Protocol() != 6 {
-		return -1, -1
-	}
-	t := header.TCP(ip.Payload())
-	if !t.IsValid() {
+	pkt, ip, t, ok := tcpView(p)
+	if !ok {
 		return -1, -1
 	}
 	ci = m.Owner(pkt)

@@ -81,16 +81,8 @@ func (m *Model) StreamKey(p *translate.Packet) (ci int, off int64) {
 	if m.xlat || p.Side != translate.Core {
 		return m.OrderKey(p)
 	}
-	if p.Off < 0 || p.Len < optOff || p.Off+p.Len > len(p.Buf) {
-		return -1, -1
-	}
-	pkt := p.Buf[p.Off : p.Off+p.Len]
-	ip := header.IPv4(pkt)
-	if !ip.IsValid() || ip.Protocol() != 6 {
-		return -1, -1
-	}
-	t := header.TCP(ip.Payload())
-	if !t.IsValid() {
+	_, ip, t, ok := tcpView(p)
+	if !ok {
 		return -1, -1
 	}
 	ci, j, ok := m.lookup(ip.SourceAddress(), t.SourcePort())
