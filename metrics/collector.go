@@ -198,7 +198,7 @@ func NewCollector(o Options) (*Collector, error) {
 	d.joinsAccepted = desc("joins_accepted_total", "MP_JOIN subflows accepted.", w)
 	d.joinsRejected = desc("joins_rejected_total", "MP_JOIN subflows refused, by reason.", wr)
 	d.xlatSegments = desc("translated_segments_total", "Segments translated, per access port and direction (c2s, s2c).", []string{"worker", "port", "direction"})
-	d.xlatBytes = desc("translated_bytes_total", "Payload bytes translated, per access port and direction (c2s, s2c).", []string{"worker", "port", "direction"})
+	d.xlatBytes = desc("translated_bytes_total", "Payload bytes translated, per access port and direction (c2s: arrived on the port; s2c: sent by it, retransmitted pieces included).", []string{"worker", "port", "direction"})
 	d.genACKs = desc("generated_acks_total", "Pure ACKs generated to advance subflows.", w)
 	d.splitRetrans = desc("split_retransmissions_total", "Server retransmissions split over several earlier mappings.", w)
 	d.reinjections = desc("reinjections_total", "Ranges reinjected on another subflow after theirs died.", w)

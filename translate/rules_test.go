@@ -484,8 +484,13 @@ func TestSplitKeepsBadChecksum(t *testing.T) {
 		t.Fatalf("corrupted split: %v, drops %v", v, f.e.cnt.Drops)
 	}
 	ip = f.spkt(500, cl.sub[0].isn+1, pshF, nil, pay)
+	before := f.e.cnt
 	if v, out := f.send(t, ip, Core, 0); v != Forward || len(out) != 2 || f.e.cnt.SplitRetransmits != 1 {
 		t.Fatalf("split: %v, %d packets", v, len(out))
+	}
+	// Both pieces count as translated segments, their bytes once.
+	if n, b := f.e.cnt.SegmentsS2C-before.SegmentsS2C, f.e.cnt.BytesS2C-before.BytesS2C; n != 2 || b != 1000 {
+		t.Errorf("split counted as %d segments, %d bytes; want 2, 1000", n, b)
 	}
 }
 

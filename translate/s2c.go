@@ -386,9 +386,6 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 	if !e.s2cSegment(p, ci, c, pc, p.Buf[pk.payOff:pk.payOff+int(pc.Len)], sum, e.psum[0], false) {
 		return e.drop(DropNoHeadroom)
 	}
-	e.cnt.SegmentsS2C++
-	e.cnt.BytesS2C += uint64(L)
-	e.cnt.countPort(1, p.Port, uint64(L))
 	return Forward
 }
 
@@ -424,9 +421,16 @@ func (e *Engine) s2cSegment(q *Packet, ci int32, c *conn, pc *dtree.Piece, paylo
 	q.Side, q.Port = Access, s.port
 	if fresh {
 		e.build(q, c.v6, &h, payload)
-		return true
+	} else if !e.rewrite(q, c.v6, &h, pk.payOff, len(payload), paySum) {
+		return false
 	}
-	return e.rewrite(q, c.v6, &h, pk.payOff, len(payload), paySum)
+	// Every data segment P sends the client counts, on the port it leaves
+	// by: the pieces of a split retransmission and the fills of a dead
+	// subflow's ranges too, so the counters match what the client receives.
+	e.cnt.SegmentsS2C++
+	e.cnt.BytesS2C += uint64(len(payload))
+	e.cnt.countPort(1, s.port, uint64(len(payload)))
+	return true
 }
 
 // dssChecksum is the DSS checksum (RFC 8684 3.3.1, Figure 10): the
