@@ -101,7 +101,8 @@ printf "   translated segments c2s %s, s2c %s\n" "$(total flexcp_translated_segm
 for p in p1 p2 p3; do
 	printf "   port %s: rx %s pkts, tx %s pkts\n" "$p" "$(total flexcp_port_rx_packets_total "port=\"$p\"")" "$(total flexcp_port_tx_packets_total "port=\"$p\"")"
 done
-printf "   drops: %s\n" "$(scrape flexcp_drops_total | awk '$NF > 0 {printf "%s=%d ", $1, $NF}' | sed -E 's/flexcp_drops_total\{reason="([a-z0-9_]*)",worker="[0-9]*"\}/\1/g')"
+drops=$(scrape flexcp_drops_total | awk '$NF > 0 {printf "%s=%d ", $1, $NF}' | sed -E 's/flexcp_drops_total\{reason="([a-z0-9_]*)",worker="[0-9]*"\}/\1/g')
+printf "   drops: %s\n" "${drops:-none}"
 
 kill -TERM "$fpid"
 wait "$fpid" || { echo "demo: flexcp exited with an error" >&2; exit 1; }

@@ -16,7 +16,7 @@ fi
 pkgs=(
 	build-essential pkg-config
 	libdpdk-dev dpdk dpdk-dev   # libdpdk 22.11, PMDs, dpdk-testpmd
-	iproute2 iptables ethtool tcpdump iperf3 mptcpd procps psmisc
+	iproute2 iptables ethtool tcpdump iperf3 mptcpd mptcpize procps psmisc
 	iputils-ping curl bc python3
 	nginx libnginx-mod-stream haproxy sockperf   # scripts/compare.sh: split proxies
 	${DEPS_EXTRA:-}
