@@ -84,9 +84,12 @@ func (MinRTT) Pick(subs []SubflowInfo, last int) int {
 
 // delivery estimates how long a byte sent on s now would take to reach
 // the client, in ns: its minimum RTT (the path without queue) plus the
-// time its bytes in flight take to drain at its delivery rate. While
-// either is unmeasured, the smoothed RTT stands in (0 when that is
-// unknown too, so an unmeasured subflow comes first and gets measured).
+// time its bytes in flight take to drain at its delivery rate, and never
+// less than the smoothed RTT: the minimum follows a rise of the path's
+// base delay only after its ten-second window, the smoothed RTT within a
+// few round trips. While the rate or the minimum is unmeasured, the
+// smoothed RTT alone (0 when that is unknown too, so an unmeasured
+// subflow comes first and gets measured).
 //
 // It is how every rate-aware scheduler chooses when all subflows are
 // full (P holds no data, so it must pick one): the soonest delivery
@@ -100,7 +103,7 @@ func (s *SubflowInfo) delivery() int64 {
 	if s.Rate == 0 || s.MinRTT <= 0 {
 		return s.SRTT
 	}
-	return s.MinRTT + int64(uint64(s.InFlight)*1e9/s.Rate)
+	return max(s.MinRTT+int64(uint64(s.InFlight)*1e9/s.Rate), s.SRTT)
 }
 
 // RoundRobin sends each new segment on the next live non-backup subflow

@@ -35,6 +35,10 @@ func TestWeighted(t *testing.T) {
 			{Live: true, InFlight: 30, Window: 10, Rate: 1e3, MinRTT: 1e6},  // 1 ms + 30 ms
 			{Live: true, InFlight: 12, Window: 10, Rate: 1e3, MinRTT: 20e6}, // 20 ms + 12 ms
 		}, 0},
+		{"all full: base delay rose since the minimum", []SubflowInfo{
+			{Live: true, InFlight: 30, Window: 10, Rate: 1e3, MinRTT: 1e6, SRTT: 31e6},
+			{Live: true, InFlight: 12, Window: 10, Rate: 1e3, MinRTT: 1e6, SRTT: 200e6}, // 13 ms by the minimum, 200 now
+		}, 0},
 		{"backup only when no primary", []SubflowInfo{
 			{Live: false, Rate: 1e9, Window: 10},
 			{Live: true, Backup: true, Window: 10, Rate: 1},
