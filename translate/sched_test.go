@@ -458,9 +458,9 @@ func TestPickAllocs(t *testing.T) {
 // smoothed RTT) once it is known, never below the initial window.
 func TestSchedWindow(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		wnd  uint32
-		rate uint64
+		name  string
+		wnd   uint32
+		rate  uint64
 		minUS uint32 // minimum RTT, us
 		want  uint32
 	}{
