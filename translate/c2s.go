@@ -357,7 +357,7 @@ func (e *Engine) subflowAcked(now int64, c *conn, j int, s *subflow, ack uint32)
 	s.progress = now
 	s.dead = false
 	if s.rttOn && header.Seq32(s.rttSSN).LessThanEq(a) {
-		e.rttSample(s, now-s.rttTime)
+		e.rttSample(now, s, now-s.rttTime)
 		s.rttOn = false
 	}
 	e.delivered(now, s, acked)

@@ -7,9 +7,9 @@ import (
 
 // Path quality (DESIGN 3.5, issue 7): what P learns about each client
 // path from its own send times and the client's subflow acks. Per subflow
-// it keeps the smoothed RTT and its variance (RFC 6298 gains), a delivery
-// rate, bytes in flight and an estimated window (state.go); the
-// schedulers read them through SubflowInfo. Per access port it keeps the
+// it keeps the smoothed RTT and its variance (RFC 6298 gains), a windowed
+// minimum RTT, a delivery rate, bytes in flight and an estimated window
+// (state.go); the schedulers read them through SubflowInfo. Per access port it keeps the
 // aggregates below for the metrics.
 
 // RTTBounds are the upper bounds, in nanoseconds, of the RTT histogram
@@ -20,6 +20,21 @@ var RTTBounds = [...]int64{
 
 // NumRTTBuckets is the number of RTT histogram buckets, +Inf included.
 const NumRTTBuckets = len(RTTBounds) + 1
+
+// minRTTWindow is how long a minimum RTT sample stands (BBR's
+// min_rtt filter, RFC draft-ietf-ccwg-bbr: 10 s): a later sample replaces
+// it when it is no higher or when it is older than this, so a path whose
+// base delay rose is followed within minRTTWindow. minRTTTick is the unit
+// of subflow.minRTTAt: 2^20 ns (about 1.05 ms), so the stamp is a shift of
+// the clock and fits 32 bits (wrapping after 52 days, compared mod 2^32).
+const (
+	minRTTWindow = int64(10e9)
+	minRTTShift  = 20
+	minRTTTicks  = uint32(minRTTWindow >> minRTTShift)
+	// maxMinRTT bounds the stored minimum (us, about 67 s) so that
+	// rate x minRTT cannot overflow.
+	maxMinRTT = 1 << 26
+)
 
 // rateInterval is the shortest delivery-rate sampling interval; a sample
 // spans at least one smoothed RTT.
@@ -73,11 +88,17 @@ func (e *Engine) portPath(port uint8) *PortPath {
 	return nil
 }
 
-// rttSample folds one RTT sample (ns) into s and its port (RFC 6298 2.3:
-// RTTVAR gain 1/4, SRTT gain 1/8).
-func (e *Engine) rttSample(s *subflow, sample int64) {
+// rttSample folds one RTT sample (ns), taken at now, into s and its port
+// (RFC 6298 2.3: RTTVAR gain 1/4, SRTT gain 1/8) and into s's windowed
+// minimum (minRTTWindow).
+func (e *Engine) rttSample(now int64, s *subflow, sample int64) {
 	if sample < 0 {
 		return
+	}
+	us := uint32(min(max(sample/1e3, 1), maxMinRTT))
+	at := uint32(now >> minRTTShift)
+	if s.minRTT == 0 || us <= s.minRTT || at-s.minRTTAt > minRTTTicks {
+		s.minRTT, s.minRTTAt = us, at
 	}
 	if s.srtt == 0 {
 		s.srtt, s.rttvar = sample, sample/2
@@ -143,21 +164,32 @@ func smooth(old, sample uint64) uint64 {
 	return old - old/4 + sample/4
 }
 
+// bdp is s's bandwidth-delay product in bytes: delivery rate x windowed
+// minimum RTT; 0 while either is unmeasured. The minimum, not the smoothed
+// RTT: the smoothed RTT of a path P keeps busy includes the queue P's own
+// data built there, so a product with it grows with that queue (each
+// round lets the path take more, which lengthens the queue), and the
+// slow path of two takes far more than its share (results/path.md).
+func (s *subflow) bdp() uint64 {
+	return s.rate * uint64(s.minRTT) / 1e6
+}
+
 // schedWindow is the window the schedulers compare bytes in flight
 // against: the subflow's estimate (s.wnd: grows with acknowledged bytes,
 // halves on a retransmission), capped, once a delivery rate and an RTT
-// are measured, at twice the bandwidth-delay product they imply (and
-// never below the initial window). Without the cap, the estimate of a
-// loss-free path grows without bound, so a lower-RTT path never fills and
-// minrtt starves the others, and a path whose delay rose keeps a window
-// sized for its old delay. Twice the BDP leaves room for the rate to
-// double per RTT, as slow start does.
+// are measured, at twice the bandwidth-delay product (bdp: rate x minimum
+// RTT; never below the initial window). Without the cap, the estimate of
+// a loss-free path grows without bound, so a lower-RTT path never fills
+// and minrtt starves the others, and a path whose delay rose keeps a
+// window sized for its old delay. Twice the BDP leaves room for the rate
+// to double per RTT, as slow start does, and bounds the queue P builds
+// on a path that is not full to one BDP.
 func schedWindow(s *subflow) uint32 {
 	w := s.wnd
-	if s.rate == 0 || s.srtt <= 0 {
+	bdp := s.bdp()
+	if bdp == 0 {
 		return w
 	}
-	bdp := s.rate * uint64(s.srtt) / 1e9 // bytes
 	if c := max(2*bdp, initialWindow); c < uint64(w) {
 		w = uint32(c)
 	}

@@ -126,6 +126,7 @@ func (e *Engine) schedInfo(now int64, ci int32, c *conn) []SubflowInfo {
 		in.Live = s.state == subEstablished && !s.finRcvd && !e.isDead(now, s)
 		in.Backup = s.backup
 		in.SRTT = s.srtt
+		in.MinRTT = int64(s.minRTT) * 1e3
 		in.InFlight = s.sndNxt - s.sndUna
 		in.Window = schedWindow(s)
 		in.Port = s.port

@@ -15,12 +15,17 @@ type SubflowInfo struct {
 	// SRTT is the smoothed RTT in nanoseconds measured from P's send
 	// times and the client's subflow acks; 0 while unknown.
 	SRTT int64
+	// MinRTT is the lowest RTT sample (ns) of the last ten seconds or so
+	// (a windowed minimum, as BBR keeps): the path's delay without the
+	// queue P's own data builds; 0 while unknown.
+	MinRTT int64
 	// InFlight is the number of bytes P sent on the subflow that the
 	// client has not acknowledged at the subflow level.
 	InFlight uint32
 	// Window is the estimated congestion window in bytes: it starts at
 	// ten segments, grows with acknowledged bytes and halves on a
-	// retransmission.
+	// retransmission; once Rate and MinRTT are measured it is capped at
+	// twice their product (never below ten segments).
 	Window uint32
 	// Port is the access port the subflow runs over.
 	Port uint8
@@ -44,15 +49,16 @@ type Scheduler interface {
 
 // MinRTT is the default scheduler: the lowest smoothed RTT among live,
 // non-backup subflows whose bytes in flight are below their estimated
-// window; if every such subflow is full, the lowest RTT among them anyway
-// (P holds no data, so it cannot wait); backups only when no non-backup
-// subflow is live.
+// window; if every such subflow is full, the one that would deliver a
+// byte soonest (delivery; P holds no data, so it cannot wait); backups
+// only when no non-backup subflow is live.
 type MinRTT struct{}
 
 // Pick implements Scheduler.
 func (MinRTT) Pick(subs []SubflowInfo, last int) int {
 	for _, backup := range [2]bool{false, true} {
 		best, bestFull := -1, -1
+		var fullDelay int64
 		for i := range subs {
 			s := &subs[i]
 			if !s.Live || s.Backup != backup {
@@ -62,8 +68,8 @@ func (MinRTT) Pick(subs []SubflowInfo, last int) int {
 				if best < 0 || s.SRTT < subs[best].SRTT {
 					best = i
 				}
-			} else if bestFull < 0 || s.SRTT < subs[bestFull].SRTT {
-				bestFull = i
+			} else if d := s.delivery(); bestFull < 0 || d < fullDelay {
+				bestFull, fullDelay = i, d
 			}
 		}
 		if best >= 0 {
@@ -76,17 +82,43 @@ func (MinRTT) Pick(subs []SubflowInfo, last int) int {
 	return -1
 }
 
+// delivery estimates how long a byte sent on s now would take to reach
+// the client, in ns: its minimum RTT (the path without queue) plus the
+// time its bytes in flight take to drain at its delivery rate, and never
+// less than the smoothed RTT: the minimum follows a rise of the path's
+// base delay only after its ten-second window, the smoothed RTT within a
+// few round trips. While the rate or the minimum is unmeasured, the
+// smoothed RTT alone (0 when that is unknown too, so an unmeasured
+// subflow comes first and gets measured).
+//
+// It is how every rate-aware scheduler chooses when all subflows are
+// full (P holds no data, so it must pick one): the soonest delivery
+// spreads the excess in proportion to the paths' rates and keeps their
+// queueing delays equal, so the client's reordering wait stays short.
+// Comparing bytes in flight against windows instead gives the slow path
+// an even share whenever the windows are equal (both at the initial-
+// window floor, as on low-delay paths), and its queue then holds the
+// whole connection back.
+func (s *SubflowInfo) delivery() int64 {
+	if s.Rate == 0 || s.MinRTT <= 0 {
+		return s.SRTT
+	}
+	return max(s.MinRTT+int64(uint64(s.InFlight)*1e9/s.Rate), s.SRTT)
+}
+
 // RoundRobin sends each new segment on the next live non-backup subflow
 // after the previous pick that has room in its round-robin window, else
-// on the live one least full relative to its window; backups only when
-// no non-backup subflow is live.
+// on the live one that would deliver soonest (delivery); backups only
+// when no non-backup subflow is live.
 //
 // The round-robin window is the subflow's window capped at one measured
-// bandwidth-delay product (rrWindow), not the two the other schedulers
-// allow: with two, a slow path never filled while S's data was short, so
-// round robin alternated strictly, split the data evenly, and the
-// client's reordering wait tied the whole connection to the slow path
-// (on 200 and 50 Mbit/s paths: 93 Mbit/s, half the fast path alone).
+// bandwidth-delay product (rrWindow: rate x minimum RTT), not the two the
+// other schedulers allow: with two, a slow path never filled while S's
+// data was short, so round robin alternated strictly, split the data
+// evenly, and the client's reordering wait tied the whole connection to
+// the slow path (on 200 and 50 Mbit/s paths: 93 Mbit/s, half the fast
+// path alone). With the smoothed RTT in that product, it still did (97-114
+// Mbit/s): the slow path's queue raised its RTT and so its window.
 type RoundRobin struct{}
 
 // Pick implements Scheduler.
@@ -96,8 +128,8 @@ func (RoundRobin) Pick(subs []SubflowInfo, last int) int {
 		return -1
 	}
 	for _, backup := range [2]bool{false, true} {
-		least := -1
-		var leastIn, leastWin uint64
+		soonest := -1
+		var soonestDelay int64
 		for k := 1; k <= n; k++ {
 			i := (last + k) % n
 			if i < 0 {
@@ -107,31 +139,29 @@ func (RoundRobin) Pick(subs []SubflowInfo, last int) int {
 			if !s.Live || s.Backup != backup {
 				continue
 			}
-			in, win := uint64(s.InFlight), rrWindow(s)
-			if in < win {
+			if uint64(s.InFlight) < rrWindow(s) {
 				return i
 			}
-			// in/win < leastIn/leastWin, without a division.
-			if least < 0 || in*leastWin < leastIn*win {
-				least, leastIn, leastWin = i, in, win
+			if d := s.delivery(); soonest < 0 || d < soonestDelay {
+				soonest, soonestDelay = i, d
 			}
 		}
-		if least >= 0 {
-			return least
+		if soonest >= 0 {
+			return soonest
 		}
 	}
 	return -1
 }
 
 // rrWindow is s's window for RoundRobin: Window capped, once a delivery
-// rate and an RTT are measured, at one bandwidth-delay product (never
-// below the initial window).
+// rate and a minimum RTT are measured, at one bandwidth-delay product
+// (never below the initial window).
 func rrWindow(s *SubflowInfo) uint64 {
 	w := uint64(s.Window)
-	if s.Rate == 0 || s.SRTT <= 0 {
+	if s.Rate == 0 || s.MinRTT <= 0 {
 		return max(w, 1)
 	}
-	bdp := max(s.Rate*uint64(s.SRTT)/1e9, initialWindow)
+	bdp := max(s.Rate*uint64(s.MinRTT)/1e9, initialWindow)
 	return max(min(w, bdp), 1)
 }
 
@@ -140,15 +170,16 @@ func rrWindow(s *SubflowInfo) uint64 {
 // in flight would drain soonest at its rate ((InFlight+1)/Rate), so over
 // time each subflow carries a share of the data proportional to its rate.
 // A subflow whose rate is not known yet is picked first (to measure it).
-// When every subflow is full, the one least over its window; backups only
-// when no non-backup subflow is live.
+// When every subflow is full, the one that would deliver soonest
+// (delivery); backups only when no non-backup subflow is live.
 type Weighted struct{}
 
 // Pick implements Scheduler.
 func (Weighted) Pick(subs []SubflowInfo, last int) int {
 	for _, backup := range [2]bool{false, true} {
 		best, bestFull := -1, -1
-		var bestCost, fullCost float64
+		var bestCost float64
+		var fullDelay int64
 		for i := range subs {
 			s := &subs[i]
 			if !s.Live || s.Backup != backup {
@@ -164,9 +195,8 @@ func (Weighted) Pick(subs []SubflowInfo, last int) int {
 				}
 				continue
 			}
-			over := float64(s.InFlight) / float64(max(s.Window, 1))
-			if bestFull < 0 || over < fullCost {
-				bestFull, fullCost = i, over
+			if d := s.delivery(); bestFull < 0 || d < fullDelay {
+				bestFull, fullDelay = i, d
 			}
 		}
 		if best >= 0 {

@@ -8,7 +8,7 @@ import (
 )
 
 // TestWeighted: picks by (in flight + 1) / rate among subflows with room;
-// an unmeasured subflow first; all full: the least over its window.
+// an unmeasured subflow first; all full: the soonest delivery.
 func TestWeighted(t *testing.T) {
 	tests := []struct {
 		name string
@@ -27,10 +27,18 @@ func TestWeighted(t *testing.T) {
 			{Live: true, InFlight: 10, Window: 10, Rate: 1e9},
 			{Live: true, InFlight: 9000, Window: 1e6, Rate: 1},
 		}, 1},
-		{"all full: least over", []SubflowInfo{
-			{Live: true, InFlight: 30, Window: 10, Rate: 1e9},
-			{Live: true, InFlight: 12, Window: 10, Rate: 1},
+		{"all full: soonest delivery", []SubflowInfo{
+			{Live: true, InFlight: 30, Window: 10, Rate: 1e3, MinRTT: 1e6}, // 1 ms + 30 ms
+			{Live: true, InFlight: 12, Window: 10, Rate: 1e3, MinRTT: 5e6}, // 5 ms + 12 ms
 		}, 1},
+		{"all full: the lower base delay", []SubflowInfo{
+			{Live: true, InFlight: 30, Window: 10, Rate: 1e3, MinRTT: 1e6},  // 1 ms + 30 ms
+			{Live: true, InFlight: 12, Window: 10, Rate: 1e3, MinRTT: 20e6}, // 20 ms + 12 ms
+		}, 0},
+		{"all full: base delay rose since the minimum", []SubflowInfo{
+			{Live: true, InFlight: 30, Window: 10, Rate: 1e3, MinRTT: 1e6, SRTT: 31e6},
+			{Live: true, InFlight: 12, Window: 10, Rate: 1e3, MinRTT: 1e6, SRTT: 200e6}, // 13 ms by the minimum, 200 now
+		}, 0},
 		{"backup only when no primary", []SubflowInfo{
 			{Live: false, Rate: 1e9, Window: 10},
 			{Live: true, Backup: true, Window: 10, Rate: 1},
@@ -80,16 +88,17 @@ func TestWeightedShares(t *testing.T) {
 }
 
 // TestRoundRobinWindow: RoundRobin alternates while every subflow has
-// room in its round-robin window (its window capped at one measured BDP),
-// skips one at that cap, and when all are full picks the one least full
-// relative to its window - so on paths of 200 and 50 Mbit/s with equal
-// RTTs a slow path at its BDP no longer takes every other segment.
+// room in its round-robin window (its window capped at one BDP, rate x
+// minimum RTT), skips one at that cap, and when all are full picks the
+// one that would deliver soonest - so on paths of 200 and 50 Mbit/s with
+// equal RTTs a slow path at its BDP no longer takes every other segment.
 func TestRoundRobinWindow(t *testing.T) {
 	const ms = int64(1e6)
 	// 25 MB/s and 6.25 MB/s at 40 ms: BDPs of 1 MB and 250 kB; windows
-	// (2x BDP as schedWindow caps them) 2 MB and 500 kB.
-	fast := SubflowInfo{Live: true, SRTT: 40 * ms, Rate: 25e6, Window: 2e6}
-	slow := SubflowInfo{Live: true, SRTT: 40 * ms, Rate: 6.25e6, Window: 5e5}
+	// (2x BDP as schedWindow caps them) 2 MB and 500 kB. The slow path's
+	// smoothed RTT carries 40 ms of queue: it must not count.
+	fast := SubflowInfo{Live: true, SRTT: 40 * ms, MinRTT: 40 * ms, Rate: 25e6, Window: 2e6}
+	slow := SubflowInfo{Live: true, SRTT: 80 * ms, MinRTT: 40 * ms, Rate: 6.25e6, Window: 5e5}
 	pick := func(f, s uint32, last int) int {
 		a, b := fast, slow
 		a.InFlight, b.InFlight = f, s
@@ -101,18 +110,19 @@ func TestRoundRobinWindow(t *testing.T) {
 	if j := pick(1e5, 1e5, 1); j != 0 {
 		t.Errorf("both with room, last 1: picked %d, want 0", j)
 	}
-	// The slow path at its BDP (250 kB) but below its 2x-BDP window: the
-	// round-robin window skips it.
+	// The slow path at its BDP (250 kB) but below its 2x-BDP window and
+	// below rate x smoothed RTT (500 kB): the round-robin window skips it.
 	if j := pick(1e5, 3e5, 0); j != 0 {
 		t.Errorf("slow path past its BDP: picked %d, want the fast path 0", j)
 	}
-	// Both past their BDPs: the fast one is 1.5 MB of 1 MB (1.5x), the
-	// slow 300 kB of 250 kB (1.2x): the slow one is less full.
+	// Both past their BDPs: the fast one delivers a byte after 40 + 60
+	// ms (1.5 MB at 25 MB/s), the slow one after 40 + 48 ms (300 kB at
+	// 6.25 MB/s): the slow one.
 	if j := pick(15e5, 3e5, 1); j != 1 {
-		t.Errorf("both full: picked %d, want 1 (least full relative to its window)", j)
+		t.Errorf("both full: picked %d, want 1 (soonest delivery)", j)
 	}
 	if j := pick(11e5, 5e5, 0); j != 0 {
-		t.Errorf("both full: picked %d, want 0 (1.1x against 2x)", j)
+		t.Errorf("both full: picked %d, want 0 (84 ms against 120)", j)
 	}
 	// Before any measurement the subflow's own window counts.
 	a, b := fast, slow
@@ -390,6 +400,9 @@ func TestPathQuality(t *testing.T) {
 	if pp.RTTSamples != before.RTTSamples+1 || s0.srtt < int64(20*time.Millisecond) || pp.SRTT <= 0 {
 		t.Errorf("RTT: %d samples (was %d), subflow srtt %v, port srtt %v", pp.RTTSamples, before.RTTSamples, time.Duration(s0.srtt), time.Duration(pp.SRTT))
 	}
+	if s0.minRTT != 20000 {
+		t.Errorf("minimum RTT %d us, want the 20 ms sample", s0.minRTT)
+	}
 	var inBucket uint64
 	for i, b := range RTTBounds {
 		if b >= int64(20*time.Millisecond) {
@@ -441,24 +454,94 @@ func TestPickAllocs(t *testing.T) {
 }
 
 // TestSchedWindow: the scheduler's window is the estimate, capped at
-// twice the measured bandwidth-delay product once it is known, never
-// below the initial window.
+// twice the measured bandwidth-delay product (rate x minimum RTT, not the
+// smoothed RTT) once it is known, never below the initial window.
 func TestSchedWindow(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		wnd  uint32
-		rate uint64
-		srtt int64
-		want uint32
+		name  string
+		wnd   uint32
+		rate  uint64
+		minUS uint32 // minimum RTT, us
+		want  uint32
 	}{
 		{"unmeasured", 1 << 20, 0, 0, 1 << 20},
-		{"capped at 2 BDP", 1 << 20, 12.5e6, int64(10 * time.Millisecond), 250000}, // 100 Mbit/s x 10 ms
-		{"estimate below the cap", 50000, 12.5e6, int64(10 * time.Millisecond), 50000},
-		{"floor", 1 << 20, 1000, int64(time.Millisecond), initialWindow},
+		{"rate but no RTT", 1 << 20, 12.5e6, 0, 1 << 20},
+		{"capped at 2 BDP", 1 << 20, 12.5e6, 10000, 250000}, // 100 Mbit/s x 10 ms
+		{"estimate below the cap", 50000, 12.5e6, 10000, 50000},
+		{"floor", 1 << 20, 1000, 1000, initialWindow},
 	} {
-		s := subflow{wnd: tc.wnd, rate: tc.rate, srtt: tc.srtt}
+		s := subflow{wnd: tc.wnd, rate: tc.rate, minRTT: tc.minUS, srtt: 3 * int64(tc.minUS) * 1e3}
 		if got := schedWindow(&s); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestWindowIgnoresQueue: on a path whose queue grows (RTT samples
+// rising from 10 ms to 90 ms at a constant delivery rate), the smoothed
+// RTT follows the queue but the scheduler's window stays at twice rate x
+// the minimum RTT; ten seconds after the 10 ms sample, a raised base
+// delay replaces the minimum.
+func TestWindowIgnoresQueue(t *testing.T) {
+	var e Engine
+	const ms = int64(time.Millisecond)
+	s := subflow{state: subEstablished, wnd: 1 << 24, rate: 6.25e6} // 50 Mbit/s
+	now := int64(1e12)
+	for k := int64(0); k <= 80; k++ {
+		e.rttSample(now, &s, 10*ms+k*ms)
+		now += 10 * ms
+	}
+	if s.srtt < 80*ms {
+		t.Fatalf("smoothed RTT %v: the samples did not raise it", time.Duration(s.srtt))
+	}
+	const want uint32 = 2 * 62500 // 2 x 50 Mbit/s x 10 ms
+	if w := schedWindow(&s); w != want {
+		t.Errorf("window %d with smoothed RTT %v, want %d (2 x rate x 10 ms)", w, time.Duration(s.srtt), want)
+	}
+	if in := (SubflowInfo{Window: schedWindow(&s), Rate: s.rate, MinRTT: int64(s.minRTT) * 1e3}); rrWindow(&in) != uint64(want/2) {
+		t.Errorf("round-robin window %d, want %d", rrWindow(&in), want/2)
+	}
+	// The base delay rises to 50 ms: the 10 ms minimum (the first
+	// sample, 810 ms ago) stands for its window, then the next sample
+	// replaces it.
+	now += minRTTWindow - 900*ms
+	e.rttSample(now, &s, 50*ms)
+	if s.minRTT != 10000 {
+		t.Errorf("minimum %d us before the window passed, want 10000", s.minRTT)
+	}
+	now += 200 * ms
+	e.rttSample(now, &s, 50*ms)
+	if s.minRTT != 50000 {
+		t.Errorf("minimum %d us after the window passed, want 50000", s.minRTT)
+	}
+}
+
+// TestRoundRobinSkipsFull: RoundRobin passes over a subflow whose bytes
+// in flight fill its round-robin window, whichever came next, and with
+// backups or without measurements the same.
+func TestRoundRobinSkipsFull(t *testing.T) {
+	const ms = int64(1e6)
+	subs := []SubflowInfo{
+		{Live: true, MinRTT: 10 * ms, SRTT: 10 * ms, Rate: 25e6, Window: 1 << 20, InFlight: 1000},
+		{Live: true, MinRTT: 10 * ms, SRTT: 50 * ms, Rate: 6.25e6, Window: 1 << 20, InFlight: 62500}, // at its BDP
+		{Live: true, MinRTT: 10 * ms, SRTT: 10 * ms, Rate: 25e6, Window: 1 << 20, InFlight: 2000},
+	}
+	for last, want := range []int{2, 2, 0} {
+		if j := (RoundRobin{}).Pick(subs, last); j != want {
+			t.Errorf("last %d: picked %d, want %d (1 is full)", last, j, want)
+		}
+	}
+	// Unmeasured: the subflow's own window.
+	subs[1].Rate, subs[1].Window, subs[1].InFlight = 0, initialWindow, initialWindow
+	if j := (RoundRobin{}).Pick(subs, 0); j != 2 {
+		t.Errorf("unmeasured and full: picked %d, want 2", j)
+	}
+	// All full: the soonest delivery, 1 (10 + 2 ms) over 0 and 2
+	// (10 + 40 ms).
+	subs[0].InFlight, subs[2].InFlight = 1e6, 1e6
+	subs[1].Rate, subs[1].InFlight = 6.25e6, 12500
+	subs[1].Window = 12500
+	if j := (RoundRobin{}).Pick(subs, 0); j != 1 {
+		t.Errorf("all full: picked %d, want 1", j)
 	}
 }

@@ -50,6 +50,9 @@ type subflow struct {
 	finSent  bool // P answered it with FIN/ACK
 	dead     bool // declared dead by DeadAfter or reset
 	rttOn    bool
+	nooo     uint8
+	prioSend bool     // send MP_PRIO B=1 on the fourth ACK (Config.BackupPorts)
+	prio0    bool     // subflow 0 on a backup port: MP_PRIO B=1 on its first S->C segment
 	caddr    [16]byte // client address of the subflow
 	raddr    [16]byte // address the client sent to (S's, through P)
 	cport    uint16
@@ -57,7 +60,6 @@ type subflow struct {
 	isnC     header.Seq32 // client's ISN on the subflow
 	rcvNxt   uint32       // rel: every client byte below it was seen
 	ooo      [maxOOO][2]uint32
-	nooo     uint8
 	finSSN   uint32 // rel SSN of the client's FIN
 	ackSent  uint32 // rel subflow ack last sent to the client
 	isnP     header.Seq32
@@ -65,19 +67,22 @@ type subflow struct {
 	sndUna   uint32 // rel: client's subflow ack of P's data
 	nonceC   uint32
 	nonceP   uint32
+	rttSSN   uint32
+	wnd      uint32
+	// Windowed minimum RTT (pathq.go): the lowest sample in microseconds
+	// (0 while unknown) and when it was taken, in minRTTTick units of the
+	// engine clock (mod 2^32).
+	minRTT   uint32
+	minRTTAt uint32
 	deadline int64 // join handshake deadline
 	srtt     int64
 	rttTime  int64
-	rttSSN   uint32
-	wnd      uint32
 	progress int64 // last time sndUna moved (or data first outstanding)
 	// Path quality (pathq.go).
 	rttvar   int64
 	rate     uint64 // smoothed delivery rate, bytes/s
 	dlvStart int64  // start of the current delivery-rate interval
 	dlvBytes uint64 // bytes acknowledged since dlvStart
-	prioSend bool   // send MP_PRIO B=1 on the fourth ACK (Config.BackupPorts)
-	prio0    bool   // subflow 0 on a backup port: MP_PRIO B=1 on its first S->C segment
 }
 
 // conn is one translated connection. Sequence values follow
