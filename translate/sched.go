@@ -166,9 +166,14 @@ func rrWindow(s *SubflowInfo) uint64 {
 }
 
 // Weighted spreads new data in proportion to the subflows' measured
-// delivery rates: it picks the live subflow with window room whose bytes
-// in flight would drain soonest at its rate ((InFlight+1)/Rate), so over
-// time each subflow carries a share of the data proportional to its rate.
+// delivery rates: it picks the live subflow with window room that would
+// deliver the next byte soonest, its bytes in flight drained at its rate
+// ((InFlight+1)/Rate) plus its minimum RTT, so over time subflows of equal
+// delay carry shares of the data proportional to their rates, and a path
+// with a longer delay gets data only once the others are that much
+// behind (without the delay term, a path 80 ms longer but as fast got a
+// quarter of the data and the client's reordering wait cut the
+// connection to a sixth of minrtt's rate: TestPathMinRTTDelayed).
 // A subflow whose rate is not known yet is picked first (to measure it).
 // When every subflow is full, the one that would deliver soonest
 // (delivery); backups only when no non-backup subflow is live.
@@ -188,7 +193,7 @@ func (Weighted) Pick(subs []SubflowInfo, last int) int {
 			if s.InFlight < s.Window {
 				cost := 0.0
 				if s.Rate > 0 {
-					cost = float64(s.InFlight+1) / float64(s.Rate)
+					cost = float64(s.InFlight+1)/float64(s.Rate) + float64(s.MinRTT)/1e9
 				}
 				if best < 0 || cost < bestCost {
 					best, bestCost = i, cost

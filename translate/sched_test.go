@@ -19,6 +19,14 @@ func TestWeighted(t *testing.T) {
 			{Live: true, InFlight: 4000, Window: 1e6, Rate: 1000}, // 4 s to drain
 			{Live: true, InFlight: 8000, Window: 1e6, Rate: 4000}, // 2 s
 		}, 1},
+		{"equal rates: the shorter delay while it is not that far behind", []SubflowInfo{
+			{Live: true, InFlight: 70e3, Window: 1e6, Rate: 1e6, MinRTT: 1e6}, // 70 ms + 1 ms
+			{Live: true, InFlight: 0, Window: 1e6, Rate: 1e6, MinRTT: 81e6},   // 0 ms + 81 ms
+		}, 0},
+		{"equal rates: the longer delay once the other is that far behind", []SubflowInfo{
+			{Live: true, InFlight: 90e3, Window: 1e6, Rate: 1e6, MinRTT: 1e6}, // 90 ms + 1 ms
+			{Live: true, InFlight: 0, Window: 1e6, Rate: 1e6, MinRTT: 81e6},   // 0 ms + 81 ms
+		}, 1},
 		{"unmeasured first", []SubflowInfo{
 			{Live: true, InFlight: 0, Window: 1e6, Rate: 1e9},
 			{Live: true, InFlight: 500, Window: 1e6},

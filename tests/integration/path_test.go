@@ -323,21 +323,38 @@ func TestPathSchedulersShaped(t *testing.T) {
 }
 
 // TestPathMinRTTDelayed: path 2 gets 80 ms of extra RTT (40 ms each
-// way); minrtt keeps most server-to-client data on path 1.
+// way); minrtt keeps most server-to-client data on path 1. The same 64 MB
+// download runs under weighted and roundrobin too, each on a flexcp of its
+// own, and every rate and split is reported: on paths of equal rate and
+// unequal delay the schedulers differ where the shaped test cannot show it
+// (there every subflow is full and all of them pick the soonest delivery):
+// roundrobin gives the slow path its turns, and the client's reordering
+// wait holds the connection back.
 func TestPathMinRTTDelayed(t *testing.T) {
-	e := newPathE2E(t, true, "", `scheduler = "minrtt"`)
+	delayTopology(t, 2)
 	setDelay(t, "both", 40*time.Millisecond, 0)
-	ctx := withTimeout(t, 3*time.Minute)
-	client, server := e.connect(ctx, true)
-	defer client.Close()
-	defer server.Close()
-	s := down(t, client, server, 81, 64<<20, 0, nil)
-	e.checkJoin(t)
-	b1, b2 := s2cBytes(e.p.mustScrape(t))
-	t.Logf("minrtt, path 2 +80 ms: %.0f Mbit/s; p1 %.1f MB, p2 %.1f MB (%.1f%% on path 1)", rate(s), b1/1e6, b2/1e6, 100*b1/(b1+b2))
-	if b1 < 2*b2 {
-		t.Errorf("path 1 carried %.0f bytes, path 2 %.0f: want a clear majority (2/3) on the low-RTT path 1", b1, b2)
+	results := map[string]string{}
+	for _, sched := range []string{"minrtt", "weighted", "roundrobin"} {
+		t.Run(sched, func(t *testing.T) {
+			e := startPathProxy(t, "", `scheduler = "`+sched+`"`)
+			ctx := withTimeout(t, 3*time.Minute)
+			client, server := e.connect(ctx, true)
+			defer client.Close()
+			defer server.Close()
+			s := down(t, client, server, 81, 64<<20, 0, nil)
+			e.checkJoin(t)
+			b1, b2 := s2cBytes(e.p.mustScrape(t))
+			results[sched] = fmt.Sprintf("%.0f Mbit/s (p1 %.1f MB, p2 %.1f MB, %.1f%% on path 1)", rate(s), b1/1e6, b2/1e6, 100*b1/(b1+b2))
+			t.Logf("%s, path 2 +80 ms: %s", sched, results[sched])
+			if sched == "minrtt" && b1 < 2*b2 {
+				t.Errorf("path 1 carried %.0f bytes, path 2 %.0f: want a clear majority (2/3) on the low-RTT path 1", b1, b2)
+			}
+			if sched == "roundrobin" && b2 == 0 {
+				t.Errorf("roundrobin sent nothing on path 2 (p1 %.0f bytes)", b1)
+			}
+		})
 	}
+	t.Logf("path 2 +80 ms, 64 MB server to client: %v", results)
 }
 
 // cutPath drops everything on the client's end of a path, both ways.
