@@ -6,12 +6,16 @@
 # down at the end, also on failure or Ctrl-C.
 #
 # Environment: DEMO_SECONDS (default 5) per direction; DEMO_CONFIG (default
-# examples/netns.toml).
+# examples/netns.toml); NETNS_PREFIX (default fcp) names the namespaces
+# PREFIX-c, PREFIX-p, PREFIX-s (scripts/netns.sh), so the demo can run
+# beside other copies of the topology.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
 
 secs=${DEMO_SECONDS:-5}
+pfx=${NETNS_PREFIX:-fcp}
+export NETNS_PREFIX=$pfx
 config=${DEMO_CONFIG:-examples/netns.toml}
 work=$(mktemp -d /tmp/flexcp-demo.XXXXXX)
 pids=()
@@ -35,41 +39,41 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 scrape() { # metric name prefix -> "name{labels} value" lines
-	ip netns exec fcp-p curl -s --max-time 2 http://127.0.0.1:9750/metrics | grep -E "^$1" || true
+	ip netns exec $pfx-p curl -s --max-time 2 http://127.0.0.1:9750/metrics | grep -E "^$1" || true
 }
 total() { # sum of a metric, optionally filtered by a label substring
 	scrape "$1" | grep -F -- "${2:-}" | awk '{s += $NF} END {printf "%d", s}'
 }
 
-echo "== topology: client fcp-c (c1 198.18.1.2, c2 198.18.2.2) -> flexcp in fcp-p -> server fcp-s (198.18.3.2)"
+echo "== topology: client $pfx-c (c1 198.18.1.2, c2 198.18.2.2) -> flexcp in $pfx-p -> server $pfx-s (198.18.3.2)"
 bash scripts/netns.sh down >/dev/null 2>&1 || true
 bash scripts/netns.sh up >/dev/null
 
 echo "== starting flexcp ($config)"
-ip netns exec fcp-p bin/flexcp --config "$config" >"$work/flexcp.log" 2>&1 &
+ip netns exec $pfx-p bin/flexcp --config "$config" >"$work/flexcp.log" 2>&1 &
 fpid=$!
 pids+=("$fpid")
 for _ in $(seq 1 100); do
-	if ip netns exec fcp-p curl -s --max-time 1 -o /dev/null http://127.0.0.1:9750/metrics; then break; fi
+	if ip netns exec $pfx-p curl -s --max-time 1 -o /dev/null http://127.0.0.1:9750/metrics; then break; fi
 	kill -0 "$fpid" 2>/dev/null || { echo "demo: flexcp exited during start-up" >&2; exit 1; }
 	sleep 0.2
 done
 
-ip netns exec fcp-s iperf3 -s -B 198.18.3.2 >"$work/iperf3-server.log" 2>&1 &
+ip netns exec $pfx-s iperf3 -s -B 198.18.3.2 >"$work/iperf3-server.log" 2>&1 &
 pids+=("$!")
 sleep 0.5
-ip netns exec fcp-c ping -c 2 -W 2 198.18.3.2 >/dev/null || { echo "demo: ping through flexcp failed" >&2; exit 1; }
+ip netns exec $pfx-c ping -c 2 -W 2 198.18.3.2 >/dev/null || { echo "demo: ping through flexcp failed" >&2; exit 1; }
 
-c1_tx0=$(ip netns exec fcp-c cat /sys/class/net/c1/statistics/tx_bytes)
-c2_tx0=$(ip netns exec fcp-c cat /sys/class/net/c2/statistics/tx_bytes)
-c1_rx0=$(ip netns exec fcp-c cat /sys/class/net/c1/statistics/rx_bytes)
-c2_rx0=$(ip netns exec fcp-c cat /sys/class/net/c2/statistics/rx_bytes)
-ip netns exec fcp-c nstat -n >/dev/null 2>&1 || true
+c1_tx0=$(ip netns exec $pfx-c cat /sys/class/net/c1/statistics/tx_bytes)
+c2_tx0=$(ip netns exec $pfx-c cat /sys/class/net/c2/statistics/tx_bytes)
+c1_rx0=$(ip netns exec $pfx-c cat /sys/class/net/c1/statistics/rx_bytes)
+c2_rx0=$(ip netns exec $pfx-c cat /sys/class/net/c2/statistics/rx_bytes)
+ip netns exec $pfx-c nstat -n >/dev/null 2>&1 || true
 
 run_iperf() { # label, extra args
 	local label=$1
 	shift
-	ip netns exec fcp-c mptcpize run iperf3 -c 198.18.3.2 -t "$secs" -J "$@" >"$work/$label.json"
+	ip netns exec $pfx-c mptcpize run iperf3 -c 198.18.3.2 -t "$secs" -J "$@" >"$work/$label.json"
 	python3 - "$work/$label.json" "$label" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -83,16 +87,16 @@ echo "== MPTCP client -> TCP server through flexcp (iperf3 under mptcpize, ${sec
 run_iperf client-to-server
 run_iperf server-to-client -R
 
-c1_tx=$(($(ip netns exec fcp-c cat /sys/class/net/c1/statistics/tx_bytes) - c1_tx0))
-c2_tx=$(($(ip netns exec fcp-c cat /sys/class/net/c2/statistics/tx_bytes) - c2_tx0))
-c1_rx=$(($(ip netns exec fcp-c cat /sys/class/net/c1/statistics/rx_bytes) - c1_rx0))
-c2_rx=$(($(ip netns exec fcp-c cat /sys/class/net/c2/statistics/rx_bytes) - c2_rx0))
+c1_tx=$(($(ip netns exec $pfx-c cat /sys/class/net/c1/statistics/tx_bytes) - c1_tx0))
+c2_tx=$(($(ip netns exec $pfx-c cat /sys/class/net/c2/statistics/tx_bytes) - c2_tx0))
+c1_rx=$(($(ip netns exec $pfx-c cat /sys/class/net/c1/statistics/rx_bytes) - c1_rx0))
+c2_rx=$(($(ip netns exec $pfx-c cat /sys/class/net/c2/statistics/rx_bytes) - c2_rx0))
 echo "== bytes per access path (client side)"
 printf "   path 1 (c1): sent %8.1f MB, received %8.1f MB\n" "$(bc -l <<<"$c1_tx/1000000")" "$(bc -l <<<"$c1_rx/1000000")"
 printf "   path 2 (c2): sent %8.1f MB, received %8.1f MB\n" "$(bc -l <<<"$c2_tx/1000000")" "$(bc -l <<<"$c2_rx/1000000")"
 
-echo "== the client's MPTCP counters (nstat in fcp-c)"
-ip netns exec fcp-c nstat -a 2>/dev/null | awk '/MPTcpExt(MPCapableSYNTX|MPCapableSYNACKRX|MPCapableFallbackSYNACK|MPJoinSynAckRx|MPJoinAckRx|MPJoinSynTx|MPFallbackTokenInit|DSSNoMatchTCP)/ {printf "   %-32s %s\n", $1, $2}'
+echo "== the client's MPTCP counters (nstat in $pfx-c)"
+ip netns exec $pfx-c nstat -a 2>/dev/null | awk '/MPTcpExt(MPCapableSYNTX|MPCapableSYNACKRX|MPCapableFallbackSYNACK|MPJoinSynAckRx|MPJoinAckRx|MPJoinSynTx|MPFallbackTokenInit|DSSNoMatchTCP)/ {printf "   %-32s %s\n", $1, $2}'
 
 echo "== flexcp's counters"
 printf "   connections opened %s, fallback %s, in table %s (closed ones stay for [proxy] linger)\n" "$(total flexcp_connections_opened_total)" "$(total flexcp_connections_fallback_total)" "$(total flexcp_connections_active)"

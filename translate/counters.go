@@ -30,7 +30,8 @@ const (
 	// engine does not translate (IPv4 fragment, IPv6 extension header,
 	// IPv4 options).
 	DropUnsupported
-	// DropNoSubflow: S->C data with no live subflow to carry it.
+	// DropNoSubflow: an S->C segment of an established connection with no
+	// established subflow to carry it.
 	DropNoSubflow
 	// DropStale: a segment entirely below what was already acknowledged
 	// and carrying nothing new (duplicate of acknowledged data).
@@ -51,6 +52,14 @@ const (
 	// DropRSTOutOfWindow: an RST whose sequence number is outside the
 	// receive window (RFC 5961 section 3.2); it closes nothing.
 	DropRSTOutOfWindow
+	// DropClosed: an S->C segment of a connection already closed, with no
+	// subflow left to carry it and nothing in it the client needs (P
+	// answers S's retransmissions of acknowledged data and FIN itself):
+	// S's data still in flight when the client aborted (MP_FASTCLOSE or
+	// an RST on its last subflow; P sent S an RST), or S's ACK of a
+	// repeated client FIN that arrives after every subflow finished its
+	// FIN exchange (docs/translation.md, "S->C segments after the close").
+	DropClosed
 	// DropReasonCount is the number of drop reasons.
 	DropReasonCount
 )
@@ -59,6 +68,7 @@ var dropReasonNames = [DropReasonCount]string{
 	"malformed", "no_mapping", "no_headroom", "option_space", "alloc_failed",
 	"emit_full", "bad_state", "unsupported", "no_subflow", "stale",
 	"key_exhausted", "map_full", "dss_checksum", "map_conflict", "rst_out_of_window",
+	"closed",
 }
 
 // String returns the reason's metric label.

@@ -117,6 +117,17 @@ func (e *Engine) s2c(now int64, p *Packet, ci int32, c *conn) Verdict {
 	return v
 }
 
+// noCarrier drops an S->C segment that no subflow of c can carry: as
+// DropClosed when the connection is closed (the client reset or
+// fast-closed it, or every subflow finished), where nothing needs it,
+// else as DropNoSubflow.
+func (e *Engine) noCarrier(c *conn) Verdict {
+	if c.state == connClosed {
+		return e.drop(DropClosed)
+	}
+	return e.drop(DropNoSubflow)
+}
+
 // schedInfo fills e.info for c's subflows and returns it.
 func (e *Engine) schedInfo(now int64, ci int32, c *conn) []SubflowInfo {
 	n := int(c.nsub)
@@ -278,7 +289,7 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 			// No live subflow: a dead one that is still established
 			// takes the data rather than S's next RTO (I26).
 			if j = e.anyEstablished(ci, c); j < 0 {
-				return e.drop(DropNoSubflow)
+				return e.noCarrier(c)
 			}
 		}
 		s := e.sub(ci, j)
@@ -496,7 +507,7 @@ func (e *Engine) s2cDataFin(now int64, p *Packet, ci int32, c *conn) Verdict {
 	if j < 0 {
 		j = int(c.lastRx)
 		if e.sub(ci, j).state != subEstablished {
-			return e.drop(DropNoSubflow)
+			return e.noCarrier(c)
 		}
 	}
 	s := e.sub(ci, j)
@@ -523,7 +534,7 @@ func (e *Engine) s2cDataFin(now int64, p *Packet, ci int32, c *conn) Verdict {
 func (e *Engine) s2cPureAck(now int64, p *Packet, ci int32, c *conn) Verdict {
 	j := e.ackOwner(ci, c)
 	if j < 0 {
-		return e.drop(DropNoSubflow)
+		return e.noCarrier(c)
 	}
 	s := e.sub(ci, j)
 	pk := &e.pk
