@@ -276,7 +276,9 @@ func (e *Engine) parse(p *Packet) bool {
 		if !t.IsValid() {
 			return false
 		}
-		pseudo = header.Fold(pseudoSum(false, &pk.src, &pk.dst, len(t)))
+		// pseudoSum for IPv4, from the addresses in the header.
+		pseudo = header.Fold(uint64(header.IPv4ProtocolTCP) + uint64(len(t)) +
+			uint64(binary.BigEndian.Uint32(ip[header.IPv4SourceOffset:])) + uint64(binary.BigEndian.Uint32(ip[header.IPv4DestinationOffset:])))
 	case 6:
 		ip := header.IPv6(b)
 		if !ip.IsValid() || !ip.IsDirectTCP() {
@@ -401,8 +403,18 @@ func ipv6TCP(ip header.IPv6) (l4 []byte, ok bool) {
 // and the options.
 func (e *Engine) finish() {
 	pk := &e.pk
-	pk.paySum = pk.tcp.PayloadSum(pk.pseudo)
-	pk.opts.Parse(pk.tcp.Options(), pk.flags, pk.payLen > 0)
+	opts := pk.tcp[header.TCPMinimumSize:pk.tcpHL]
+	// header.TCP.PayloadSum, from the fields parse read and the options
+	// as 32-bit words (at most 10, so no carry leaves the 64 bits): the
+	// same value, as the sum is never zero (the pseudo-header holds the
+	// protocol).
+	sum := uint64(pk.pseudo) + uint64(pk.sport) + uint64(pk.dport) + uint64(pk.seq) + uint64(pk.ack) +
+		uint64(binary.BigEndian.Uint16(pk.tcp[header.TCPDataOffsetOffset:])) + uint64(pk.win) + uint64(pk.tcp.Checksum()) + uint64(pk.urg)
+	for o := opts; len(o) >= 4; o = o[4:] {
+		sum += uint64(binary.BigEndian.Uint32(o))
+	}
+	pk.paySum = ^header.Fold(sum)
+	pk.opts.Parse(opts, pk.flags, pk.payLen > 0)
 }
 
 // Process translates one packet; see Verdict. now is the caller's clock
