@@ -177,7 +177,15 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 		if c.c2sNxt.LessThan(end) {
 			c.c2sNxt = end
 		}
-		rcvd(s, rel, uint32(pk.payLen))
+		if end := rel + uint32(pk.payLen); s.nooo == 0 && header.Seq32(rel).LessThanEq(header.Seq32(s.rcvNxt)) {
+			// rcvd's common case inline: in order, nothing remembered
+			// out of order.
+			if header.Seq32(s.rcvNxt).LessThan(header.Seq32(end)) {
+				s.rcvNxt = end
+			}
+		} else {
+			rcvd(s, rel, uint32(pk.payLen))
+		}
 		c.lastRx = uint8(j)
 		if fin && end == finDSN {
 			tcpFin = true
