@@ -194,6 +194,12 @@ func (s *Store) firstUnacked(r *ring, dataAck dsn64) (x seq32, i int, found bool
 // changed in between is answered from a memo (the engine asks for the
 // same subflow ack several times per packet).
 func (s *Store) ClientAcked(m ClientMap, sub uint8, dataAck uint64) (ssn uint32, ok bool) {
+	// A memo hit needs no handle check: the memo was filled through a
+	// valid handle, and releasing the tree since would have changed
+	// cver. (1<<sub is 0 for a sub past MaxSubflows: a miss.)
+	if mm := &s.memo; mm.known&(1<<sub) != 0 && mm.h == m.h && mm.ack == dsn64(dataAck) && mm.ver == s.cver {
+		return uint32(mm.val[sub%MaxSubflows]), mm.ok&(1<<sub) != 0
+	}
 	t := s.tree(m.h, kindClient)
 	if uint32(sub) >= t.nsub {
 		return 0, false
