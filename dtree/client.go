@@ -21,22 +21,49 @@ func consistent(x *rec, ssn seq32, dsn dsn64) bool {
 // continues exactly; bytes below the subflow's trim floor are clipped off.
 // Inserted, Duplicate (nothing new), Conflict, Old, Full or Invalid.
 func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n uint32) Verdict {
+	v, _ := s.clientInsert(m, sub, ssn, dsn, n)
+	return v
+}
+
+// ClientInsertLookup is ClientInsert of the mapping (sub, ssn, dsn, n)
+// followed by ClientLookup(m, sub, seg, segLen) of the segment that
+// carried it, with the same results. When the stored mapping covers the
+// whole segment, the lookup is answered from the mapping itself: a
+// stored mapping agrees with every record it overlaps, so the records
+// give the segment the same DSN.
+func (s *Store) ClientInsertLookup(m ClientMap, sub uint8, ssn uint32, dsn uint64, n uint32, seg, segLen uint32) (v Verdict, segDSN uint64, covered uint32, ok bool) {
+	v, lo := s.clientInsert(m, sub, ssn, dsn, n)
+	if v == Inserted || v == Duplicate {
+		// [lo, ssn+n) is stored (lo is above ssn when the floor clipped
+		// the mapping); the segment must lie inside it.
+		if x := seq32(seg); lo.le(x) && x.add(segLen).le(seq32(ssn).add(n)) && segLen > 0 && segLen <= n {
+			return v, uint64(dsn64(dsn).add(x.diff(seq32(ssn)))), segLen, true
+		}
+	}
+	segDSN, covered, ok = s.ClientLookup(m, sub, seg, segLen)
+	return v, segDSN, covered, ok
+}
+
+// clientInsert is ClientInsert; it also returns the first subflow byte of
+// the mapping that is stored (ssn, or the trim floor if that is above).
+func (s *Store) clientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n uint32) (Verdict, seq32) {
 	s.cver++ // invalidates ClientAcked's memo
 	t := s.tree(m.h, kindClient)
 	if uint32(sub) >= t.nsub || n == 0 || n > MaxMappingLen {
-		return Invalid
+		return Invalid, 0
 	}
 	lo, d := seq32(ssn), dsn64(dsn)
 	if t.floorOK&(1<<sub) != 0 {
 		f := t.floor[sub]
 		if lo.add(n).le(f) {
-			return Old
+			return Old, 0
 		}
 		if lo.lt(f) {
 			k := f.diff(lo)
 			lo, d, n = f, d.add(k), n-k
 		}
 	}
+	lo0 := lo
 	hi := lo.add(n)
 	r := &t.rings[sub]
 	cnt := r.len()
@@ -47,9 +74,9 @@ func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n u
 	if cnt > 0 {
 		if x := s.sl.at(r, cnt-1); x.ssn.le(lo) && hi.le(x.ssnEnd()) {
 			if !consistent(x, lo, d) {
-				return Conflict
+				return Conflict, 0
 			}
-			return Duplicate
+			return Duplicate, lo0
 		}
 	}
 
@@ -65,13 +92,13 @@ func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n u
 			break
 		}
 		if !consistent(x, lo, d) {
-			return Conflict
+			return Conflict, 0
 		}
 	}
 	if b-a == 1 {
 		x := s.sl.at(r, a)
 		if x.ssn.le(lo) && hi.le(x.ssnEnd()) {
-			return Duplicate
+			return Duplicate, lo0
 		}
 	}
 	if b > a {
@@ -82,7 +109,7 @@ func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n u
 			hi = e
 		}
 		if hi.diff(lo) > recLenMask {
-			return Conflict
+			return Conflict, 0
 		}
 	}
 	// Touching neighbours that the union continues exactly join it.
@@ -103,14 +130,14 @@ func (s *Store) ClientInsert(m ClientMap, sub uint8, ssn uint32, dsn uint64, n u
 	u := mkrec(d, lo, hi.diff(lo), sub)
 	if a == b {
 		if !s.sl.room(r) {
-			return Full
+			return Full, 0
 		}
 		s.sl.insertAt(r, a, u)
-		return Inserted
+		return Inserted, lo0
 	}
 	*s.sl.at(r, a) = u
 	s.sl.removeRange(r, a+1, b)
-	return Inserted
+	return Inserted, lo0
 }
 
 // ClientLookup maps the segment of subflow sub with subflow bytes
@@ -167,6 +194,12 @@ func (s *Store) firstUnacked(r *ring, dataAck dsn64) (x seq32, i int, found bool
 // changed in between is answered from a memo (the engine asks for the
 // same subflow ack several times per packet).
 func (s *Store) ClientAcked(m ClientMap, sub uint8, dataAck uint64) (ssn uint32, ok bool) {
+	// A memo hit needs no handle check: the memo was filled through a
+	// valid handle, and releasing the tree since would have changed
+	// cver. (1<<sub is 0 for a sub past MaxSubflows: a miss.)
+	if mm := &s.memo; mm.known&(1<<sub) != 0 && mm.h == m.h && mm.ack == dsn64(dataAck) && mm.ver == s.cver {
+		return uint32(mm.val[sub%MaxSubflows]), mm.ok&(1<<sub) != 0
+	}
 	t := s.tree(m.h, kindClient)
 	if uint32(sub) >= t.nsub {
 		return 0, false

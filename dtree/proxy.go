@@ -43,7 +43,21 @@ func (s *Store) ProxyInsert(m ProxyMap, dsn uint64, sub uint8, ssn uint32, n uin
 	if t.floorOK&(1<<sub) != 0 && x.ssn.lt(t.floor[sub]) || t.dead(&x) {
 		return Old
 	}
-	r := &t.rings[sub]
+	r, dr := &t.rings[sub], &t.dring
+	// Fast path: new data goes after everything on its subflow and in
+	// the DSN index, into rings with room: two appends, which is what
+	// the general path below ends in, without its searches and calls.
+	if k, kd := r.len(), dr.len(); k > 0 && kd > 0 && k < r.cap() && kd < dr.cap() &&
+		s.sl.at(r, k-1).ssnEnd().le(x.ssn) && s.sl.at(dr, kd-1).dsn.le(x.dsn) {
+		r.n++
+		*s.sl.at(r, k) = x
+		dr.n++
+		*s.sl.at(dr, kd) = x
+		if n > t.maxLen {
+			t.maxLen = n
+		}
+		return Inserted
+	}
 	i := s.sl.lastSSN(r, x.ssn)
 	if i >= 0 {
 		if p := s.sl.at(r, i); x.ssn.lt(p.ssnEnd()) {
@@ -56,7 +70,6 @@ func (s *Store) ProxyInsert(m ProxyMap, dsn uint64, sub uint8, ssn uint32, n uin
 	if i+1 < r.len() && s.sl.at(r, i+1).ssn.lt(x.ssnEnd()) {
 		return Conflict
 	}
-	dr := &t.dring
 	if !s.sl.room(r) || !s.sl.room(dr) {
 		return Full
 	}

@@ -118,6 +118,11 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 	}
 	fin := false
 	var finDSN header.DSN64
+	rel := uint32(pk.seq - s.isnC)
+	// The segment's DSN when the insert of its mapping looked it up too.
+	var segDSN uint64
+	var segCovered uint32
+	segOK, segLooked := false, false
 	if o.Present.Has(option.DSS) && o.DSS.Flags&dssHasMap != 0 {
 		dsn := o.DSS.DSN
 		if o.DSS.Flags&dssDSN64 == 0 {
@@ -137,17 +142,26 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 			n--
 		}
 		if n > 0 && uint32(o.DSS.SSN) != 0 {
-			if e.store.ClientInsert(c.cmap, uint8(j), uint32(o.DSS.SSN), uint64(dsn), n) == dtree.Conflict {
+			var v dtree.Verdict
+			if pk.payLen > 0 {
+				v, segDSN, segCovered, segOK = e.store.ClientInsertLookup(c.cmap, uint8(j), uint32(o.DSS.SSN), uint64(dsn), n, rel, uint32(pk.payLen))
+				segLooked = true
+			} else {
+				v = e.store.ClientInsert(c.cmap, uint8(j), uint32(o.DSS.SSN), uint64(dsn), n)
+			}
+			if v == dtree.Conflict {
 				return e.drop(DropMapConflict)
 			}
 		}
 	}
-	rel := uint32(pk.seq - s.isnC)
 	var seq header.Seq32
 	tcpFin := false
 	if pk.payLen > 0 {
 		// I7: one client mapping must cover the whole payload.
-		d, covered, ok := e.store.ClientLookup(c.cmap, uint8(j), rel, uint32(pk.payLen))
+		d, covered, ok := segDSN, segCovered, segOK
+		if !segLooked {
+			d, covered, ok = e.store.ClientLookup(c.cmap, uint8(j), rel, uint32(pk.payLen))
+		}
 		if !ok || covered < uint32(pk.payLen) {
 			if header.Seq32(rel + uint32(pk.payLen)).LessThanEq(header.Seq32(s.ackSent)) {
 				// A retransmission of bytes P already acknowledged (its
@@ -163,7 +177,15 @@ func (e *Engine) c2s(now int64, p *Packet, ci int32, c *conn, j int, s *subflow)
 		if c.c2sNxt.LessThan(end) {
 			c.c2sNxt = end
 		}
-		rcvd(s, rel, uint32(pk.payLen))
+		if end := rel + uint32(pk.payLen); s.nooo == 0 && header.Seq32(rel).LessThanEq(header.Seq32(s.rcvNxt)) {
+			// rcvd's common case inline: in order, nothing remembered
+			// out of order.
+			if header.Seq32(s.rcvNxt).LessThan(header.Seq32(end)) {
+				s.rcvNxt = end
+			}
+		} else {
+			rcvd(s, rel, uint32(pk.payLen))
+		}
 		c.lastRx = uint8(j)
 		if fin && end == finDSN {
 			tcpFin = true

@@ -151,9 +151,13 @@ func (e *Engine) closeConn(now int64, ci int32, c *conn) {
 // checkDone closes the connection once both directions' FINs are
 // acknowledged at the data level and every subflow finished.
 func (e *Engine) checkDone(now int64, ci int32, c *conn) {
-	if c.state != connEstablished || !c.c2sFin || !c.s2cFin {
-		return
+	// Inlined at every packet's end: most connections have no FIN yet.
+	if c.c2sFin && c.s2cFin && c.state == connEstablished {
+		e.checkDoneFins(now, ci, c)
 	}
+}
+
+func (e *Engine) checkDoneFins(now int64, ci int32, c *conn) {
 	if !c.c2sFinDSN.LessThan(c.sAck) || !c.s2cFinDSN.LessThan(c.dataAck) {
 		return
 	}

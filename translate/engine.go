@@ -276,7 +276,9 @@ func (e *Engine) parse(p *Packet) bool {
 		if !t.IsValid() {
 			return false
 		}
-		pseudo = header.Fold(pseudoSum(false, &pk.src, &pk.dst, len(t)))
+		// pseudoSum for IPv4, from the addresses in the header.
+		pseudo = header.Fold(uint64(header.IPv4ProtocolTCP) + uint64(len(t)) +
+			uint64(binary.BigEndian.Uint32(ip[header.IPv4SourceOffset:])) + uint64(binary.BigEndian.Uint32(ip[header.IPv4DestinationOffset:])))
 	case 6:
 		ip := header.IPv6(b)
 		if !ip.IsValid() || !ip.IsDirectTCP() {
@@ -401,8 +403,18 @@ func ipv6TCP(ip header.IPv6) (l4 []byte, ok bool) {
 // and the options.
 func (e *Engine) finish() {
 	pk := &e.pk
-	pk.paySum = pk.tcp.PayloadSum(pk.pseudo)
-	pk.opts.Parse(pk.tcp.Options(), pk.flags, pk.payLen > 0)
+	opts := pk.tcp[header.TCPMinimumSize:pk.tcpHL]
+	// header.TCP.PayloadSum, from the fields parse read and the options
+	// as 32-bit words (at most 10, so no carry leaves the 64 bits): the
+	// same value, as the sum is never zero (the pseudo-header holds the
+	// protocol).
+	sum := uint64(pk.pseudo) + uint64(pk.sport) + uint64(pk.dport) + uint64(pk.seq) + uint64(pk.ack) +
+		uint64(binary.BigEndian.Uint16(pk.tcp[header.TCPDataOffsetOffset:])) + uint64(pk.win) + uint64(pk.tcp.Checksum()) + uint64(pk.urg)
+	for o := opts; len(o) >= 4; o = o[4:] {
+		sum += uint64(binary.BigEndian.Uint32(o))
+	}
+	pk.paySum = ^header.Fold(sum)
+	pk.opts.Parse(opts, pk.flags, pk.payLen > 0)
 }
 
 // Process translates one packet; see Verdict. now is the caller's clock
@@ -683,11 +695,22 @@ func (e *Engine) build(q *Packet, v6 bool, h *hdrOut, payload []byte) {
 // that change (total length, addresses), so a corrupted input header is
 // not laundered.
 func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh bool) {
-	var t header.TCP
+	ipHL := header.IPv4MinimumSize
 	if v6 {
-		ip := header.IPv6(b)
+		ipHL = header.IPv6MinimumSize
+	}
+	// Views of constant length (the IP header, the fixed TCP header, the
+	// options) let the compiler drop the bounds check of every field
+	// access; b holds at least the headers (callers size it from h).
+	hl := header.TCPMinimumSize + len(h.opts)
+	if len(b) < ipHL+hl {
+		panic("translate: writeHeaders: short buffer")
+	}
+	var sum uint64
+	if v6 {
+		ip := header.IPv6(b[:header.IPv6MinimumSize])
 		if fresh {
-			clear(b[:header.IPv6MinimumSize])
+			clear(ip)
 			ip.SetVersion()
 			ip.SetNextHeader(header.IPv6ProtocolTCP)
 			ip.SetHopLimit(64)
@@ -695,11 +718,12 @@ func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh
 		ip.SetPayloadLength(uint16(len(b) - header.IPv6MinimumSize))
 		ip.SetSourceAddress(*h.src)
 		ip.SetDestinationAddress(*h.dst)
-		t = header.TCP(b[header.IPv6MinimumSize:])
+		sum = pseudoSum(true, h.src, h.dst, len(b)-header.IPv6MinimumSize)
 	} else {
-		ip := header.IPv4(b)
+		ip := header.IPv4(b[:header.IPv4MinimumSize])
+		src, dst := binary.BigEndian.Uint32(h.src[:4]), binary.BigEndian.Uint32(h.dst[:4])
 		if fresh {
-			clear(b[:header.IPv4MinimumSize])
+			clear(ip)
 			ip.SetHeaderLength(header.IPv4MinimumSize)
 			ip.SetFlagsFragmentOffset(header.IPv4FlagDontFragment)
 			ip.SetTTL(64)
@@ -714,17 +738,18 @@ func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh
 			// sum folded once: ~m is the sum of the old fields' words
 			// complemented (a 32-bit complement complements both), m'
 			// the new values as written.
-			sum := uint64(^ip.Checksum()) + uint64(^binary.BigEndian.Uint16(b[header.IPv4TotalLengthOffset:])) +
-				uint64(^binary.BigEndian.Uint32(b[header.IPv4SourceOffset:])) + uint64(^binary.BigEndian.Uint32(b[header.IPv4DestinationOffset:])) +
-				uint64(len(b)) + uint64(binary.BigEndian.Uint32(h.src[:4])) + uint64(binary.BigEndian.Uint32(h.dst[:4]))
+			sum := uint64(^ip.Checksum()) + uint64(^ip.TotalLength()) +
+				uint64(^binary.BigEndian.Uint32(ip[header.IPv4SourceOffset:])) + uint64(^binary.BigEndian.Uint32(ip[header.IPv4DestinationOffset:])) +
+				uint64(len(b)) + uint64(src) + uint64(dst)
 			ip.SetTotalLength(uint16(len(b)))
 			ip.SetSourceAddress([4]byte(h.src[:4]))
 			ip.SetDestinationAddress([4]byte(h.dst[:4]))
 			ip.SetChecksum(^header.Fold(sum))
 		}
-		t = header.TCP(b[header.IPv4MinimumSize:])
+		// The IPv4 pseudo-header (pseudoSum) from the addresses at hand.
+		sum = uint64(header.IPv4ProtocolTCP) + uint64(len(b)-header.IPv4MinimumSize) + uint64(src) + uint64(dst)
 	}
-	hl := header.TCPMinimumSize + len(h.opts)
+	t := header.TCP(b[ipHL : ipHL+header.TCPMinimumSize])
 	doff := byte(hl/4) << 4
 	t.SetSourcePort(h.sport)
 	t.SetDestinationPort(h.dport)
@@ -736,12 +761,12 @@ func (e *Engine) writeHeaders(b []byte, v6 bool, h *hdrOut, paySum uint16, fresh
 	t.SetUrgentPointer(0)
 	// RFC 9293 3.1: pseudo-header, TCP header (checksum field zero),
 	// payload. 32-bit words summed in 64 bits fold to the same sum.
-	sum := pseudoSum(v6, h.src, h.dst, len(t)) +
-		uint64(h.sport) + uint64(h.dport) + uint64(h.seq) + uint64(h.ack) +
+	sum += uint64(h.sport) + uint64(h.dport) + uint64(h.seq) + uint64(h.ack) +
 		uint64(doff)<<8 + uint64(h.flags) + uint64(h.win) + uint64(paySum)
 	// The options, whole 32-bit words (at most 10: no carry out of 64
 	// bits), copied and summed in one pass, without a memmove call.
-	for o, d := h.opts, t[header.TCPMinimumSize:]; len(o) >= 4 && len(d) >= 4; o, d = o[4:], d[4:] {
+	d := b[ipHL+header.TCPMinimumSize : ipHL+hl]
+	for o := h.opts; len(o) >= 4 && len(d) >= 4; o, d = o[4:], d[4:] {
 		w := binary.BigEndian.Uint32(o)
 		binary.BigEndian.PutUint32(d, w)
 		sum += uint64(w)

@@ -95,8 +95,16 @@ func (c *conn) heldMerge(i int) {
 	}
 }
 
-// heldTrim drops what DATA_ACK now covers; with no hole left, all.
+// heldTrim drops what DATA_ACK now covers; with no hole left, all. It
+// is called for every DATA_ACK and has nothing to do without a hole or
+// held ranges, a check small enough to inline.
 func (c *conn) heldTrim() {
+	if c.hole || c.nheld != 0 {
+		c.heldTrimAll()
+	}
+}
+
+func (c *conn) heldTrimAll() {
 	if !c.holeOpen() {
 		c.hole, c.nheld = false, 0
 		return

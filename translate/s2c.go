@@ -597,6 +597,9 @@ func (e *Engine) genAcks(now int64, ci int32, c *conn, except int) {
 		if s.state != subEstablished || k == except && !(s.finRcvd && !s.finSent) {
 			continue
 		}
+		if s.ackSent == s.rcvNxt && !s.finRcvd {
+			continue // subAckValue's fast path: the ack cannot move
+		}
 		x := e.subAckValue(c, k, s)
 		answerFin := s.finRcvd && !s.finSent && x == s.finSSN+1
 		if x == s.ackSent && !answerFin {

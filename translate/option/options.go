@@ -241,7 +241,14 @@ func (o *Options) Parse(block []byte, tcpFlags uint8, hasData bool) bool {
 			o.Malformed, o.BadOff = true, uint8(i)
 			return false
 		}
-		o.parseOne(block[i:i+n], i, tcpFlags, hasData)
+		if kind == KindMPTCP && n >= 3 {
+			// parseOne's MPTCP case, without the call through it: the
+			// one option of most established segments.
+			id := o.parseMPTCP(block[i:i+n], tcpFlags, hasData)
+			o.add(id, i, n)
+		} else {
+			o.parseOne(block[i:i+n], i, tcpFlags, hasData)
+		}
 		i += n
 	}
 	return true
