@@ -249,8 +249,21 @@ func FuzzHandleBurst(f *testing.F) {
 	f.Add(ping.Bytes(), uint16(0))
 	e := newEnv(f, nil)
 	now := int64(0)
+	// transit holds the IPv4 payloads of the ICMP packets fed in that may
+	// still leave, now or (queued for a neighbour) with a later input: a
+	// router forwards those as they are, valid ICMP checksum or not; only
+	// the ICMP fwd writes itself must be valid.
+	transit := map[string]bool{}
 	f.Fuzz(func(t *testing.T, data []byte, port uint16) {
 		now += 3e8 // timers run as the fuzzer goes
+		if e.fw.Counters().PendingPackets == 0 {
+			clear(transit)
+		}
+		if len(data) >= 14+20 && Ethernet(data).Type() == EtherTypeIPv4 {
+			if ip := header.IPv4(data[14:]); ip.IsValid() && ip.Protocol() == ipProtoICMP {
+				transit[string(ip.Payload())] = true
+			}
+		}
 		in := rawFrame(port%4, data)
 		refs := map[uintptr]bool{}
 		tx, free := e.run(now, in)
@@ -275,7 +288,7 @@ func FuzzHandleBurst(f *testing.F) {
 				if !ip.IsValid() || !ip.IsChecksumValid() {
 					t.Fatalf("output IPv4 invalid or bad checksum: % x", b)
 				}
-				if ip.Protocol() == ipProtoICMP && !ip.IsFragment() && !ICMP(ip.Payload()).ChecksumValidV4() {
+				if ip.Protocol() == ipProtoICMP && !ip.IsFragment() && !transit[string(ip.Payload())] && !ICMP(ip.Payload()).ChecksumValidV4() {
 					t.Fatalf("ICMP checksum: % x", b)
 				}
 			case EtherTypeIPv6:
