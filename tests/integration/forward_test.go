@@ -27,7 +27,10 @@ func exampleConfig(t testing.TB, name string) string {
 // and fails unless every echo is answered.
 func pingThrough(t *testing.T, dst, src string, count int) {
 	t.Helper()
-	args := []string{"ping", "-c", fmt.Sprint(count), "-i", "0.2", "-W", "2"}
+	// -w: wait for every reply (up to 10 s). Without it ping waits for
+	// later replies only two round trips of the first one, and a loaded
+	// machine's slower replies counted as lost.
+	args := []string{"ping", "-c", fmt.Sprint(count), "-i", "0.2", "-W", "2", "-w", "10"}
 	if src != "" {
 		args = append(args, "-I", src)
 	}

@@ -230,7 +230,7 @@ var pingRTT = regexp.MustCompile(`rtt min/avg/max/mdev = ([0-9.]+)/([0-9.]+)/([0
 // smallest RTT; every echo must be answered.
 func pingMin(t *testing.T, src, dst string, count int) time.Duration {
 	t.Helper()
-	out, err := nsTry(nsC, "ping", "-c", strconv.Itoa(count), "-i", "0.2", "-W", "3", "-I", src, dst)
+	out, err := nsTry(nsC, "ping", "-c", strconv.Itoa(count), "-i", "0.2", "-W", "3", "-w", "15", "-I", src, dst) // -w: see pingThrough
 	if err != nil || !strings.Contains(out, fmt.Sprintf("%d received", count)) {
 		t.Fatalf("ping %s from %s: %v\n%s", dst, src, err, out)
 	}
