@@ -215,7 +215,7 @@ func TestStalePrompt(t *testing.T) {
 	}
 }
 
-// TestStalePromptOff: without Config.StalePrompt (the default), a stale
+// TestStalePromptOff: without Config.StalePrompt (off in a zero Config), a stale
 // subflow prompts nothing and S's retransmission goes out on its
 // original mapping only, until the subflow is dead (I26).
 func TestStalePromptOff(t *testing.T) {

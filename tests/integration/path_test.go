@@ -424,9 +424,9 @@ func TestPathActiveStandby(t *testing.T) {
 // a longer path would: on these veths it is 200 ms, close to the stale
 // threshold.
 func TestPathCut(t *testing.T) {
-	prompt := `stale_prompt = false`
-	if os.Getenv("FCP_STALE_PROMPT") == "on" {
-		prompt = `stale_prompt = true`
+	prompt := `stale_prompt = true` // the default
+	if os.Getenv("FCP_STALE_PROMPT") == "off" {
+		prompt = `stale_prompt = false`
 	}
 	e := newPathE2E(t, false, `subflow_stale_after = "150ms"`+"\n"+prompt, `subflow_dead_after = "500ms"`)
 	if rto := os.Getenv("FCP_SERVER_RTO_MIN_US"); rto != "" {
