@@ -623,6 +623,7 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 		IdleTimeout:      DefaultIdleTimeout,
 		Linger:           DefaultLinger,
 		SubflowDeadAfter: DefaultSubflowDeadAfter,
+		StalePrompt:      DefaultStalePrompt,
 	}
 	if rp.StalePrompt != nil {
 		p.StalePrompt = *rp.StalePrompt

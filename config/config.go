@@ -44,6 +44,8 @@ const (
 	DefaultIdleTimeout      = time.Hour
 	DefaultLinger           = 60 * time.Second
 	DefaultSubflowDeadAfter = 3 * time.Second
+	// DefaultStalePrompt: the stale prompt (I30) is on; results/path.md.
+	DefaultStalePrompt = true
 )
 
 // DefaultLcores is the worker CPU list used when the file has no lcores
@@ -405,7 +407,7 @@ type Proxy struct {
 	// server-to-client byte the client lacks, prompt the server to
 	// retransmit at once with a translated duplicate-ACK/SACK pattern
 	// and reinject its retransmission on a live subflow
-	// (docs/translation.md, I30). Default false (results/path.md).
+	// (docs/translation.md, I30). Default true (results/path.md).
 	StalePrompt bool
 	// SchedulerRules choose a scheduler per destination prefix (longest
 	// match), overriding Scheduler.

@@ -2,14 +2,14 @@ package config
 
 import "testing"
 
-// TestStalePrompt: [proxy] stale_prompt defaults to false and can be
-// turned on; a value that is not a boolean is a clear error.
+// TestStalePrompt: [proxy] stale_prompt defaults to true and can be
+// turned off; a value that is not a boolean is a clear error.
 func TestStalePrompt(t *testing.T) {
 	for _, tc := range []struct {
 		name, extra string
 		want        bool
 	}{
-		{"default", "", false},
+		{"default", "", true},
 		{"on", "[proxy]\nstale_prompt = true\n", true},
 		{"off", "[proxy]\nstale_prompt = false\n", false},
 	} {

@@ -69,9 +69,9 @@ type Config struct {
 	// holding the first S->C byte the client has not acknowledged, P
 	// sends S three duplicate ACKs of it with SACK blocks for what the
 	// client holds beyond, so S retransmits at once, and reinjects a
-	// stale subflow's retransmitted data on a live subflow. Default off:
-	// it did not shorten the stall after a path cut here and lengthened
-	// it in some runs (results/path.md).
+	// stale subflow's retransmitted data on a live subflow. Off in a
+	// zero Config; flexcp's configuration turns it on by default
+	// (config.DefaultStalePrompt, results/path.md).
 	StalePrompt bool
 
 	// Scheduler names the S->C scheduler (DESIGN 3.5): "minrtt"

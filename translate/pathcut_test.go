@@ -215,7 +215,7 @@ func TestStalePrompt(t *testing.T) {
 	}
 }
 
-// TestStalePromptOff: without Config.StalePrompt (the default), a stale
+// TestStalePromptOff: without Config.StalePrompt (off in a zero Config), a stale
 // subflow prompts nothing and S's retransmission goes out on its
 // original mapping only, until the subflow is dead (I26).
 func TestStalePromptOff(t *testing.T) {
@@ -232,4 +232,64 @@ func TestStalePromptOff(t *testing.T) {
 	if len(out) != 1 || dstPort(t, &out[0]) != 40000+uint16(cut) || f.e.cnt.Reinjections != 0 {
 		t.Errorf("no StalePrompt: retransmission as %d packets (first on %d), %d reinjections; want 1 on %d, 0", len(out), dstPort(t, &out[0]), f.e.cnt.Reinjections, 40000+cut)
 	}
+}
+
+// TestStalePromptNothingHeld: when the stale subflow carried everything
+// above the DATA_ACK, the client holds nothing P could SACK, and
+// duplicate ACKs without SACK blocks do nothing to a SACK sender: P sends
+// none, but from then on reports what the client takes on a live
+// subflow (I24, I30). S's retransmission timeout sends new data (F-RTO,
+// RFC 5682); the client's subflow ack of it reaches S with a SACK block,
+// so S knows its loss is real and retransmits the hole at once instead
+// of waiting for a backed-off timeout per segment (TestPathCut: 1.0-1.8
+// s stalls).
+func TestStalePromptNothingHeld(t *testing.T) {
+	cfg := Config{MaxConnections: 4, MaxSubflows: 4, Scheduler: "roundrobin", DeadAfter: time.Second, StaleAfter: 100 * time.Millisecond, StalePrompt: true}
+	f := newFixtureCfg(t, cfg)
+	cl := f.m.c
+	pay := make([]byte, 1000)
+	sBase := f.m.s.isn + 1
+	cAck := cl.sub[0].isn + 1 + 1000
+	_, out := f.send(t, f.spkt(0, cAck, pshF, nil, pay), Core, 0)
+	if len(out) == 0 {
+		t.Fatalf("segment 0: nothing out")
+	}
+	cut := 0
+	if dstPort(t, &out[0]) == 40001 {
+		cut = 1
+	}
+	live := 1 - cut
+	f.m.now += int64(150 * time.Millisecond)
+	f.e.Tick(f.m.now)
+	if n := len(f.e.Emitted()); n != 0 || f.e.cnt.Prompts != 0 {
+		t.Fatalf("I30: %d packets, %d prompts with nothing to SACK, want none", n, f.e.cnt.Prompts)
+	}
+	f.e.ClearEmitted()
+	f.m.alloc.reset()
+	// S's timeout sends new data (F-RTO): segment 1, on the live
+	// subflow, which the client acknowledges there.
+	_, out = f.send(t, f.spkt(1000, cAck, pshF, nil, pay), Core, 0)
+	if len(out) == 0 || dstPort(t, &out[0]) != 40000+uint16(live) {
+		t.Fatalf("segment 1 not sent on the live subflow %d", live)
+	}
+	tcp, _ := checkOut(t, &out[0])
+	end := uint32(tcp.Seq()) + 1000
+	rel := uint32(1)
+	if live == 0 {
+		rel = 1001
+	}
+	_, out = f.send(t, f.cpkt(live, rel, end, ackF, cl.dss(live, false, 0, 0, 0, nil), nil), Access, uint8(live))
+	toS := outTo(t, out, 5201)
+	if len(toS) != 1 {
+		t.Fatalf("the client's ack gave %d packets to S, want 1", len(toS))
+	}
+	tcp, o := checkOut(t, &toS[0])
+	if uint32(tcp.Ack()) != sBase {
+		t.Errorf("ack to S %d, want S's first byte", uint32(tcp.Ack())-sBase)
+	}
+	want := [2]uint32{sBase + 1000, sBase + 2000}
+	if o.nsack != 1 || o.sack[0] != want {
+		t.Errorf("I30: ack to S with SACK blocks %v, want %v (the client holds segment 1)", o.sack[:o.nsack], want)
+	}
+	checkSlab(t, f.e)
 }

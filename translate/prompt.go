@@ -107,13 +107,23 @@ func (e *Engine) prompt(now int64, ci int32, c *conn, k int) {
 	if !e.otherLive(now, ci, c, k) {
 		return
 	}
-	c.prompted, c.promptDSN = true, c.dataAck
 	if c.sackOK {
+		// I24 reports what the client holds above DATA_ACK from now on:
+		// the ranges found here and those it acknowledges on a live
+		// subflow later. Opened even when nothing is held yet: S's
+		// retransmission timeout then sends new data (F-RTO, RFC 5682)
+		// that the client takes on a live subflow, and only a SACK block
+		// for it tells S the loss is real; without one S waits for its
+		// next, backed-off timeout for every segment of the hole.
 		e.promptHeld(ci, c, k)
-		if c.nheld > 0 {
-			c.noteHole(c.s2cNxt) // I24 reports the held ranges from now on
+		c.noteHole(c.s2cNxt)
+		if c.nheld == 0 {
+			// Duplicate ACKs without SACK blocks do nothing to a SACK
+			// sender: prompt once the client holds something.
+			return
 		}
 	}
+	c.prompted, c.promptDSN = true, c.dataAck
 	s0 := e.sub(ci, 0)
 	for i := 0; i < promptDupAcks; i++ {
 		q := e.newPacket()

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -423,9 +424,9 @@ func TestPathActiveStandby(t *testing.T) {
 // a longer path would: on these veths it is 200 ms, close to the stale
 // threshold.
 func TestPathCut(t *testing.T) {
-	prompt := `stale_prompt = false`
-	if os.Getenv("FCP_STALE_PROMPT") == "on" {
-		prompt = `stale_prompt = true`
+	prompt := `stale_prompt = true` // the default
+	if os.Getenv("FCP_STALE_PROMPT") == "off" {
+		prompt = `stale_prompt = false`
 	}
 	e := newPathE2E(t, false, `subflow_stale_after = "150ms"`+"\n"+prompt, `subflow_dead_after = "500ms"`)
 	if rto := os.Getenv("FCP_SERVER_RTO_MIN_US"); rto != "" {
@@ -433,6 +434,9 @@ func TestPathCut(t *testing.T) {
 		nsRun(t, nsS, "sysctl", "-qw", "net.ipv4.tcp_rto_min_us="+rto)
 		t.Cleanup(func() { nsTry(nsS, "sysctl", "-qw", "net.ipv4.tcp_rto_min_us="+old) })
 		prompt += ", server tcp_rto_min_us " + rto
+	}
+	if dir := os.Getenv("FCP_CAPTURE_DIR"); dir != "" {
+		captureHeaders(t, dir, "5001")
 	}
 	ctx := withTimeout(t, 3*time.Minute)
 	client, server := e.connect(ctx, true)
@@ -451,9 +455,31 @@ func TestPathCut(t *testing.T) {
 		mark>>20, prompt, gap.Round(time.Millisecond), from.Sub(cutAt).Round(time.Millisecond), rate(s), b1/1e6, b2/1e6,
 		sum(m, "flexcp_reinjections_total"), sum(m, "flexcp_path_dead_total", `port="p2"`), sum(m, "flexcp_stale_prompts_total"))
 	t.Logf("MB received after the cut: %s", progressAfter(s, cutAt, 250*time.Millisecond, 40))
+	t.Logf("cut at %s, longest stall from %s", cutAt.Format("15:04:05.000000"), from.Format("15:04:05.000000"))
 	if b2 == 0 {
 		t.Errorf("path 2 carried no server-to-client data before the cut")
 	}
+}
+
+// captureHeaders records the headers of the test's TCP traffic on port
+// on the server's veth and the client's two veths into dir (s1.pcap,
+// c1.pcap, c2.pcap) until the test ends, to study a stall afterwards.
+func captureHeaders(t *testing.T, dir, port string) {
+	t.Helper()
+	for _, c := range []struct{ ns, dev string }{{nsS, "s1"}, {nsC, "c1"}, {nsC, "c2"}} {
+		cmd := exec.Command("ip", "netns", "exec", c.ns, "tcpdump", "-i", c.dev, "-s", "128", "-n", "-U",
+			"-B", "16384", "-w", filepath.Join(dir, c.dev+".pcap"), "tcp port "+port)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Logf("capture on %s: %v", c.dev, err)
+			continue
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Signal(syscall.SIGINT) // by PID: tcpdump flushes and exits
+			_ = cmd.Wait()
+		})
+	}
+	time.Sleep(500 * time.Millisecond) // tcpdump attaches
 }
 
 // restorePath undoes cutPath.
