@@ -192,6 +192,7 @@ type Counters struct {
 	SackTableMisses   uint64 // S segments whose SACKs found no free table (Config.SackTables; I25 skipped)
 	Prompts           uint64 // stale subflows for which S was prompted to retransmit (I30)
 	PromptAcks        uint64 // duplicate ACKs sent to S by those prompts
+	ClosedResets      uint64 // RSTs answering S's segments after the client reset the connection (I32)
 
 	// ChecksumUnverified counts client segments with a DSS checksum over
 	// a mapping longer than the segment, forwarded without verifying it
