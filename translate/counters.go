@@ -59,6 +59,8 @@ const (
 	// an RST on its last subflow; P sent S an RST), or S's ACK of a
 	// repeated client FIN that arrives after every subflow finished its
 	// FIN exchange (docs/translation.md, "S->C segments after the close").
+	// On a connection the client reset, some of these are also answered
+	// with an RST to S (Counters.ClosedResets, I32).
 	DropClosed
 	// DropReasonCount is the number of drop reasons.
 	DropReasonCount
