@@ -143,6 +143,7 @@ func (w *Worker) publishCounters() {
 	mc.Reinjections.Store(e.Reinjections)
 	mc.SackTableMisses.Store(e.SackTableMisses)
 	mc.StalePrompts.Store(e.Prompts)
+	mc.ClosedResets.Store(e.ClosedResets)
 	w.publishPath()
 }
 

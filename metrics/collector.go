@@ -104,6 +104,7 @@ type descs struct {
 	genACKs, splitRetrans, reinjections    *prometheus.Desc
 	sackTableMisses                        *prometheus.Desc
 	stalePrompts                           *prometheus.Desc
+	closedResets                           *prometheus.Desc
 	ethdev                                 [8]*prometheus.Desc
 	poolInUse, poolCapacity                *prometheus.Desc
 	mapTrees, mapRecords, tokens           *prometheus.Desc
@@ -204,6 +205,7 @@ func NewCollector(o Options) (*Collector, error) {
 	d.reinjections = desc("reinjections_total", "Ranges reinjected on another subflow after theirs died.", w)
 	d.sackTableMisses = desc("sack_table_misses_total", "Server SACKs not remembered for want of a free SACKed-range table.", w)
 	d.stalePrompts = desc("stale_prompts_total", "Stale subflows for which the server was prompted to retransmit by duplicate ACKs.", w)
+	d.closedResets = desc("closed_resets_total", "RSTs answering server segments on connections the client had reset.", w)
 	for i, n := range ethdevNames {
 		d.ethdev[i] = desc("ethdev_"+n[0]+"_total", n[1], []string{"port"})
 	}
@@ -229,7 +231,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		d.connOpened, d.connClosed, d.connActive, d.connFallback,
 		d.sfOpened, d.sfClosed, d.sfActive, d.joinsAccepted, d.joinsRejected,
 		d.xlatSegments, d.xlatBytes, d.genACKs, d.splitRetrans, d.reinjections, d.sackTableMisses, d.stalePrompts,
-		d.poolInUse, d.poolCapacity, d.mapTrees, d.mapRecords, d.tokens,
+		d.closedResets, d.poolInUse, d.poolCapacity, d.mapTrees, d.mapRecords, d.tokens,
 	} {
 		ch <- x
 	}
@@ -293,7 +295,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			{d.joinsAccepted, &k.JoinsAccepted},
 			{d.genACKs, &k.GeneratedACKs}, {d.splitRetrans, &k.SplitRetransmissions},
 			{d.reinjections, &k.Reinjections}, {d.sackTableMisses, &k.SackTableMisses},
-			{d.stalePrompts, &k.StalePrompts},
+			{d.stalePrompts, &k.StalePrompts}, {d.closedResets, &k.ClosedResets},
 		} {
 			counter(x.desc, x.v.Load(), name)
 		}

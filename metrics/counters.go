@@ -99,6 +99,10 @@ type Counters struct {
 	// duplicate ACKs (with SACK blocks) so it retransmits at once
 	// ([proxy] stale_prompt).
 	StalePrompts atomic.Uint64
+	// ClosedResets counts RSTs flexcp sent the server in answer to its
+	// segments on a connection the client had reset (MP_FASTCLOSE or an
+	// RST on its last subflow), at most one per connection per 100 ms.
+	ClosedResets atomic.Uint64
 	// Path is the path quality per access port (path.go).
 	Path [MaxPorts]PathCounters
 

@@ -181,6 +181,7 @@ func TestScrape(t *testing.T) {
 		w0.ARPRequestsSent.Add(2)
 		w0.ICMPEchoRepliesSent.Add(5)
 		w0.GeneratedACKs.Add(9)
+		w0.ClosedResets.Add(3)
 	}()
 	for i := 0; i < 3; i++ {
 		scrape(t, srv.URL+"/metrics")
@@ -215,6 +216,8 @@ func TestScrape(t *testing.T) {
 		{"arp", `flexcp_arp_requests_sent_total{worker="0"}`, 2},
 		{"echo", `flexcp_icmp_echo_replies_sent_total{worker="0"}`, 5},
 		{"generated acks", `flexcp_generated_acks_total{worker="0"}`, 9},
+		{"closed resets", `flexcp_closed_resets_total{worker="0"}`, 3},
+		{"zero closed resets, idle worker", `flexcp_closed_resets_total{worker="lcore2"}`, 0},
 		{"ethdev ipackets", `flexcp_ethdev_ipackets_total{port="p1"}`, 101},
 		{"ethdev rx_nombuf", `flexcp_ethdev_rx_nombuf_total{port="p2"}`, 208},
 		{"mempool in use", `flexcp_mempool_in_use{pool="mbuf_pool"}`, 4096},

@@ -1,6 +1,10 @@
 package translate
 
-import "github.com/flexcp/flexcp/translate/header"
+import (
+	"time"
+
+	"github.com/flexcp/flexcp/translate/header"
+)
 
 // closedSubflow handles a segment on a subflow whose FIN exchange is done
 // or that was reset: a retransmitted FIN is acknowledged again, anything
@@ -37,6 +41,7 @@ func (e *Engine) clientRst(now int64, p *Packet, ci int32, c *conn, j int, s *su
 		return Consumed
 	}
 	e.closeConn(now, ci, c)
+	c.rstClosed = true // I32
 	e.cnt.Resets++
 	return e.rstToServer(p, ci, c)
 }
@@ -66,7 +71,63 @@ func (e *Engine) clientFastclose(now int64, p *Packet, ci int32, c *conn, j int,
 		closeSlot(e.sub(ci, k))
 	}
 	e.closeConn(now, ci, c)
+	c.rstClosed = true // I32
 	return e.rstToServer(p, ci, c)
+}
+
+// closedResetGap is the least time between two RSTs P sends S for one
+// connection the client reset (I32): the RST at the close, then the
+// answers to S's later segments. S's data in flight when P reset it
+// arrives within about one round trip of the close (13 ms for the 808
+// segments of the demo's worst abort, docs/translation.md); S's first
+// retransmission comes after its retransmission timeout, at least 200 ms
+// on Linux (TCP_RTO_MIN) and 1 s by RFC 6298. So the burst the close's
+// RST already answers goes unanswered, S's first retransmission after a
+// lost RST is answered, and a connection draws at most one RST per gap
+// (600 over the default 60 s linger; a few in practice, as S backs off
+// and stops at the first RST it accepts).
+const closedResetGap = int64(100 * time.Millisecond)
+
+// closedReset handles a segment from S on a connection the client reset
+// (I32). P sent S an RST at the close; should that have been lost, S
+// would retransmit into a connection P no longer translates until S gives
+// up. P answers as a TCP endpoint answers a segment for a connection it
+// does not have (RFC 9293 3.10.7.1): <SEQ=SEG.ACK><CTL=RST> when the
+// segment carries an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>,
+// on T0 toward S, at most once per closedResetGap (counted as
+// ClosedResets). The segment itself is dropped as DropClosed either way.
+// S's RSTs never get here (fromServer handles them first), so two
+// endpoints never answer each other's RSTs.
+func (e *Engine) closedReset(now int64, ci int32, c *conn) Verdict {
+	if now-c.closedAt < closedResetGap {
+		return e.drop(DropClosed)
+	}
+	q := e.newPacket()
+	if q == nil {
+		return e.drop(DropClosed) // counted as DropAllocFailed or DropEmitFull too
+	}
+	// closedAt becomes the time of P's last RST to S; it is never later
+	// than lastSeen, so the linger (onTimer) does not move.
+	c.closedAt = now
+	pk := &e.pk
+	s0 := e.sub(ci, 0)
+	h := hdrOut{src: &s0.caddr, dst: &s0.raddr, sport: s0.cport, dport: s0.rport, flags: header.TCPFlagRst}
+	if pk.flags&header.TCPFlagAck != 0 {
+		h.seq = pk.ack
+	} else {
+		n := uint32(pk.payLen)
+		if pk.flags&header.TCPFlagSyn != 0 {
+			n++
+		}
+		if pk.flags&header.TCPFlagFin != 0 {
+			n++
+		}
+		h.ack, h.flags = pk.seq.Add(n), header.TCPFlagRst|header.TCPFlagAck
+	}
+	q.Side = Core
+	e.build(q, c.v6, &h, nil)
+	e.cnt.ClosedResets++
+	return e.drop(DropClosed)
 }
 
 // serverRst turns S's RST into RSTs with MP_FASTCLOSE (key_C) on every

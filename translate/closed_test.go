@@ -39,6 +39,7 @@ func TestServerDataAfterClientAbort(t *testing.T) {
 			ci, c := f.connIdx()
 			cl := f.m.c
 			pay := make([]byte, 500)
+			var closeRst []byte // P's RST to S at the close
 			// S sends; P carries it while the connection lives.
 			if _, out := f.send(t, f.spkt(0, cl.sub[0].isn+1001, pshF, nil, pay), Core, 0); len(out) == 0 {
 				t.Fatal("S->C data before the abort not forwarded")
@@ -47,15 +48,18 @@ func TestServerDataAfterClientAbort(t *testing.T) {
 				opts := make([]byte, 12)
 				opts[0], opts[1], opts[2] = optMPTCP, optLenFastclose, mptcpSubFastclose<<4
 				binary.BigEndian.PutUint64(opts[4:], c.keyP)
-				if v, out := f.send(t, f.cpkt(0, 1001, cl.sub[0].peerISN+1, ackF, opts, nil), Access, 0); v != Forward || out[0].Side != Core {
+				v, out := f.send(t, f.cpkt(0, 1001, cl.sub[0].peerISN+1, ackF, opts, nil), Access, 0)
+				if v != Forward || out[0].Side != Core {
 					t.Fatalf("fastclose: %v", v)
 				}
+				closeRst = out[0].Bytes()
 			} else {
 				f.send(t, f.cpkt(1, 1, 0, header.TCPFlagRst, nil, nil), Access, 1)
 				v, out := f.send(t, f.cpkt(0, 1001, 0, header.TCPFlagRst, nil, nil), Access, 0)
 				if v != Forward || out[0].Side != Core || header.TCP(out[0].Bytes()[20:]).Flags()&header.TCPFlagRst == 0 {
 					t.Fatalf("RST on the last subflow: %v, want an RST to S", v)
 				}
+				closeRst = out[0].Bytes()
 			}
 			if c.state != connClosed || f.e.sub(ci, 0).state == subEstablished {
 				t.Fatalf("after the abort: connection state %d, subflow 0 state %d", c.state, f.e.sub(ci, 0).state)
@@ -68,7 +72,66 @@ func TestServerDataAfterClientAbort(t *testing.T) {
 			wantClosedDrop(t, f, "retransmission", f.spkt(0, cl.sub[0].isn+1001, pshF, nil, pay))
 			wantClosedDrop(t, f, "FIN", f.spkt(2000, cl.sub[0].isn+1001, ackF|header.TCPFlagFin, nil, nil))
 			wantClosedDrop(t, f, "pure ACK", f.spkt(2001, cl.sub[0].isn+1001, ackF, nil, nil))
+			wantClosedResets(t, f, closeRst)
 		})
+	}
+}
+
+// wantClosedReset sends S's segment ip and checks that it is dropped as
+// DropClosed and answered by one RST to S on T0 (the 4-tuple of P's RST
+// at the close, closeRst) with sequence number seq, ack and flags (I32).
+func wantClosedReset(t *testing.T, f *fixture, what string, ip, closeRst []byte, seq, ack uint32, flags uint8) {
+	t.Helper()
+	closed, noSub := closedCounts(f.e)
+	resets := f.e.cnt.ClosedResets
+	v, out := f.send(t, ip, Core, 0)
+	c2, n2 := closedCounts(f.e)
+	if v != Drop || c2 != closed+1 || n2 != noSub || f.e.cnt.ClosedResets != resets+1 || len(out) != 1 || out[0].Side != Core {
+		t.Fatalf("%s: %v, %d packets out, closed %d -> %d, no_subflow %d -> %d, closed resets %d -> %d; want one closed drop and one RST to S",
+			what, v, len(out), closed, c2, noSub, n2, resets, f.e.cnt.ClosedResets)
+	}
+	b := out[0].Bytes() // its checksums were checked by send
+	tcp, want := header.TCP(b[20:]), header.TCP(closeRst[20:])
+	if header.IPv4(b).SourceAddress() != header.IPv4(closeRst).SourceAddress() ||
+		header.IPv4(b).DestinationAddress() != header.IPv4(closeRst).DestinationAddress() ||
+		tcp.SourcePort() != want.SourcePort() || tcp.DestinationPort() != want.DestinationPort() {
+		t.Fatalf("%s: the RST is not on T0", what)
+	}
+	if uint32(tcp.Seq()) != seq || uint32(tcp.Ack()) != ack || tcp.Flags() != flags || len(tcp.Payload()) != 0 || len(tcp.Options()) != 0 {
+		t.Fatalf("%s: RST seq %d ack %d flags %#x, %d payload and %d option bytes; want seq %d ack %d flags %#x and nothing else",
+			what, tcp.Seq(), tcp.Ack(), tcp.Flags(), len(tcp.Payload()), len(tcp.Options()), seq, ack, flags)
+	}
+}
+
+// wantClosedResets continues TestServerDataAfterClientAbort once S's
+// burst after the close was dropped unanswered: P's RST at the close is
+// taken as lost, and S's retransmissions after closedResetGap are each
+// answered by an RST (RFC 9293 3.10.7.1), at most one per gap (I32).
+func wantClosedResets(t *testing.T, f *fixture, closeRst []byte) {
+	t.Helper()
+	if f.e.cnt.ClosedResets != 0 {
+		t.Fatalf("%d RSTs answered S's burst right after the close, want none", f.e.cnt.ClosedResets)
+	}
+	ack := f.m.c.sub[0].isn + 1001
+	pay := make([]byte, 500)
+	f.m.now += closedResetGap
+	// S's retransmission timeout: seq = SEG.ACK, RST alone.
+	wantClosedReset(t, f, "retransmission after the gap", f.spkt(0, ack, pshF, nil, pay), closeRst, ack, 0, header.TCPFlagRst)
+	// More within the gap (S's other retransmissions, a FIN): dropped.
+	f.m.now += closedResetGap / 2
+	wantClosedDrop(t, f, "retransmission within the gap", f.spkt(500, ack, pshF, nil, pay))
+	wantClosedDrop(t, f, "FIN within the gap", f.spkt(2000, ack, ackF|header.TCPFlagFin, nil, nil))
+	// The next after the gap is answered again; one without ACK (never
+	// sent by a synchronized Linux S) gets <SEQ=0><ACK=SEG.SEQ+SEG.LEN>.
+	f.m.now += closedResetGap / 2
+	seq := f.m.s.isn + 1 + 2000
+	wantClosedReset(t, f, "FIN without ACK", f.spkt(2000, 0, header.TCPFlagFin, nil, pay[:10]), closeRst,
+		0, seq+11, header.TCPFlagRst|header.TCPFlagAck)
+	// S's own RST (P's answer taken) is never answered.
+	f.m.now += 2 * closedResetGap
+	resets := f.e.cnt.ClosedResets
+	if _, out := f.send(t, f.spkt(0, 0, header.TCPFlagRst, nil, nil), Core, 0); len(out) != 0 || f.e.cnt.ClosedResets != resets {
+		t.Fatalf("S's RST answered: %d packets out", len(out))
 	}
 }
 
@@ -132,7 +195,9 @@ func TestServerAckAfterEverySubflowClosed(t *testing.T) {
 			t.Fatalf("subflow %d state %d after the FIN exchange", j, s.state)
 		}
 	}
-	// S's duplicate ACK, its answer to the repeated FIN.
+	// S's duplicate ACK, its answer to the repeated FIN: dropped, never
+	// answered with an RST (the close was graceful; I32), however late.
+	f.m.now += 2 * closedResetGap
 	wantClosedDrop(t, f, "S's duplicate ACK after every subflow closed", f.spkt(65, ackC+1, ackF, nil, nil))
 	// A retransmission of S's FIN is still answered for the client (I3).
 	v, out := f.send(t, f.spkt(64, ackC+1, ackF|header.TCPFlagFin, nil, nil), Core, 0)

@@ -59,6 +59,8 @@ const (
 	// an RST on its last subflow; P sent S an RST), or S's ACK of a
 	// repeated client FIN that arrives after every subflow finished its
 	// FIN exchange (docs/translation.md, "S->C segments after the close").
+	// On a connection the client reset, some of these are also answered
+	// with an RST to S (Counters.ClosedResets, I32).
 	DropClosed
 	// DropReasonCount is the number of drop reasons.
 	DropReasonCount
@@ -192,6 +194,7 @@ type Counters struct {
 	SackTableMisses   uint64 // S segments whose SACKs found no free table (Config.SackTables; I25 skipped)
 	Prompts           uint64 // stale subflows for which S was prompted to retransmit (I30)
 	PromptAcks        uint64 // duplicate ACKs sent to S by those prompts
+	ClosedResets      uint64 // RSTs answering S's segments after the client reset the connection (I32)
 
 	// ChecksumUnverified counts client segments with a DSS checksum over
 	// a mapping longer than the segment, forwarded without verifying it

@@ -12,8 +12,10 @@ import (
 // established two-subflow connection (the deterministic simulation
 // fixture), so mutations reach the per-connection code: DSS mappings,
 // joins, RSTs, MP_FASTCLOSE, IP options and fragments on tracked
-// 4-tuples. Input: records of [side, port, 2-byte length, packet]; the
-// seeds are the hostile cases of TestHostileWire on this connection.
+// 4-tuples. Input: records of [side, port, 2-byte length, packet] (bit 1
+// of the side byte advances the clock by closedResetGap first, so the
+// RSTs that answer S after a client reset are reached, I32); the seeds
+// are the hostile cases of TestHostileWire on this connection.
 // Invariants: no panic; every forwarded or emitted packet has valid
 // checksums and at most 40 option bytes (I9, I10); the connection and
 // subflow gauges stay within [0, bound] after every packet; after the
@@ -61,6 +63,11 @@ func FuzzEstablished(f *testing.F) {
 		append(append(rec(Access, 1, joinSyn), rec(Access, 1, badAck)...),
 			rec(Access, 0, fx.cpkt(0, 1001, cl.sub[0].peerISN+1, ackF, fastclose(c.keyP), nil))...),
 		append(append(rec(Access, 1, joinSyn), rec(Access, 1, badAck)...), rec(Core, 0, fx.spkt(0, 0, header.TCPFlagRst, nil, nil))...),
+		// MP_FASTCLOSE, S's segment in flight, its retransmission after
+		// closedResetGap (answered with an RST, I32).
+		append(append(rec(Access, 0, fx.cpkt(0, 1001, cl.sub[0].peerISN+1, ackF, fastclose(c.keyP), nil)),
+			rec(Core, 0, fx.spkt(0, cl.sub[0].isn+1001, pshF, nil, pay))...),
+			rec(Core|2, 0, fx.spkt(0, cl.sub[0].isn+1001, pshF, nil, pay))...),
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -71,6 +78,9 @@ func FuzzEstablished(f *testing.F) {
 		maxConns, maxSubs := e.cfg.MaxConnections, e.cfg.MaxConnections*e.maxSub
 		for len(data) >= 4 {
 			side, port := Side(data[0]&1), data[1]&1
+			if data[0]&2 != 0 {
+				fx.m.now += closedResetGap
+			}
 			n := int(binary.BigEndian.Uint16(data[2:]))
 			data = data[4:]
 			n = min(n, len(data))

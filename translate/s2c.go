@@ -44,6 +44,9 @@ func (e *Engine) fromServer(now int64, p *Packet, ci int32, c *conn) Verdict {
 		}
 		return e.drop(DropBadState)
 	}
+	if c.rstClosed {
+		return e.closedReset(now, ci, c) // I32
+	}
 	if syn {
 		if e.sub(ci, 0).state == subEstablished && pk.flags&header.TCPFlagAck != 0 {
 			return e.serverSynAck(now, p, ci, c)

@@ -145,7 +145,12 @@ type conn struct {
 	// their subflow (I27): a second time, they are reinjected.
 	lostArmed bool
 	// P prompted S with duplicate ACKs of promptDSN (I30, prompt.go).
-	prompted  bool
+	prompted bool
+	// The client reset the connection (MP_FASTCLOSE, or an RST on its
+	// last subflow before the FIN exchange) and P reset S: S's later
+	// segments are answered with an RST (I32, closedReset). It takes the
+	// byte of padding before lostDSN, so conn does not grow.
+	rstClosed bool
 	lostDSN   header.DSN64
 	promptDSN header.DSN64
 }
