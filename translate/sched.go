@@ -52,6 +52,14 @@ type Scheduler interface {
 // window; if every such subflow is full, the one that would deliver a
 // byte soonest (delivery; P holds no data, so it cannot wait); backups
 // only when no non-backup subflow is live.
+//
+// A full subflow still wins over the one with room when it would deliver
+// sooner even behind its bytes in flight: a path much longer than the
+// others (80 ms more) has room almost always, and the few segments sent
+// on it whenever the short path's small window looked full arrived 80 ms
+// behind the bytes around them and held the client's in-order delivery
+// (TestPathMinRTTDelayed). Paths of similar delay are unaffected: the
+// one with room delivers sooner.
 type MinRTT struct{}
 
 // Pick implements Scheduler.
@@ -72,7 +80,7 @@ func (MinRTT) Pick(subs []SubflowInfo, last int) int {
 				bestFull, fullDelay = i, d
 			}
 		}
-		if best >= 0 {
+		if best >= 0 && (bestFull < 0 || !subs[bestFull].measured() || subs[best].delivery() <= fullDelay) {
 			return best
 		}
 		if bestFull >= 0 {
@@ -81,6 +89,10 @@ func (MinRTT) Pick(subs []SubflowInfo, last int) int {
 	}
 	return -1
 }
+
+// measured reports whether s's delivery estimate includes its queue
+// (a delivery rate and a minimum RTT are known).
+func (s *SubflowInfo) measured() bool { return s.Rate > 0 && s.MinRTT > 0 }
 
 // delivery estimates how long a byte sent on s now would take to reach
 // the client, in ns: its minimum RTT (the path without queue) plus the
@@ -176,7 +188,9 @@ func rrWindow(s *SubflowInfo) uint64 {
 // connection to a sixth of minrtt's rate: TestPathMinRTTDelayed).
 // A subflow whose rate is not known yet is picked first (to measure it).
 // When every subflow is full, the one that would deliver soonest
-// (delivery); backups only when no non-backup subflow is live.
+// (delivery), and a full one also wins when it would still deliver
+// before the pick with room (as in MinRTT); backups only when no
+// non-backup subflow is live.
 type Weighted struct{}
 
 // Pick implements Scheduler.
@@ -204,7 +218,7 @@ func (Weighted) Pick(subs []SubflowInfo, last int) int {
 				bestFull, fullDelay = i, d
 			}
 		}
-		if best >= 0 {
+		if best >= 0 && (bestFull < 0 || !subs[bestFull].measured() || subs[best].delivery() <= fullDelay) {
 			return best
 		}
 		if bestFull >= 0 {

@@ -115,6 +115,17 @@ func TestSchedulers(t *testing.T) {
 		want int
 	}{
 		{"minrtt lowest rtt with room", MinRTT{}, subs, -1, 2},
+		// A short path full by its small window (1 ms + 100 kB at 1 GB/s:
+		// 1.1 ms) still delivers before a path 80 ms longer with room.
+		{"minrtt full short path before a long one", MinRTT{}, []SubflowInfo{
+			{Live: true, SRTT: 2e6, MinRTT: 1e6, Rate: 1e9, InFlight: 1e5, Window: 5e4},
+			{Live: true, SRTT: 81e6, MinRTT: 81e6, Rate: 1e9, InFlight: 0, Window: 1e6},
+		}, -1, 0},
+		// Similar delays: the one with room delivers sooner.
+		{"minrtt room on a path of similar delay", MinRTT{}, []SubflowInfo{
+			{Live: true, SRTT: 2e6, MinRTT: 1e6, Rate: 1e9, InFlight: 1e5, Window: 5e4},
+			{Live: true, SRTT: 1.5e6, MinRTT: 1e6, Rate: 2.5e8, InFlight: 0, Window: 1e6},
+		}, -1, 1},
 		{"minrtt all full", MinRTT{}, []SubflowInfo{{Live: true, SRTT: 5, InFlight: 9, Window: 1}, {Live: true, SRTT: 3, InFlight: 9, Window: 1}}, -1, 1},
 		{"minrtt backup only", MinRTT{}, []SubflowInfo{{Live: false}, {Live: true, Backup: true}}, -1, 1},
 		{"minrtt none", MinRTT{}, []SubflowInfo{{}, {}}, -1, -1},
