@@ -313,7 +313,8 @@ func TestPathSchedulersShaped(t *testing.T) {
 			}
 			m := e.p.mustScrape(t)
 			b1, b2 := s2cBytes(m)
-			results[tc.name] = fmt.Sprintf("%.0f Mbit/s (p1 %.1f MB, p2 %.1f MB)", rate(s), b1/1e6, b2/1e6)
+			results[tc.name] = fmt.Sprintf("%.0f Mbit/s (p1 %.1f MB, p2 %.1f MB; stale prompts %.0f, reinjections %.0f, dead %.0f)", rate(s), b1/1e6, b2/1e6,
+				sum(m, "flexcp_stale_prompts_total"), sum(m, "flexcp_reinjections_total"), sum(m, "flexcp_path_dead_total"))
 			t.Logf("%s: %s", tc.name, results[tc.name])
 			if tc.subflows != "1" && (b1 == 0 || b2 == 0) {
 				t.Errorf("server-to-client bytes per access port: p1 %.0f, p2 %.0f; want both > 0", b1, b2)
