@@ -12,6 +12,7 @@ import (
 	"github.com/flexcp/flexcp/metrics"
 	"github.com/flexcp/flexcp/translate"
 	"github.com/flexcp/flexcp/translate/header"
+	"golang.org/x/sys/unix"
 )
 
 // maxBurst bounds the configured burst size.
@@ -63,6 +64,9 @@ type Worker struct {
 
 	lastPublish int64
 	mc          *metrics.Counters // published counters, see publishCounters
+
+	rounds, rxRounds, rxPackets uint64 // poll rounds, owner-only; published in loop
+	loop                        loopStats
 
 	devs []dpdk.Port // by port index: the device of this worker's queue
 	devQ []uint16    // by port index: its queue id on that device
@@ -277,6 +281,7 @@ func (w *Worker) run(stop <-chan struct{}) error {
 	if w.eng != nil {
 		w.eng.BindOwner()
 	}
+	w.loop.tid.Store(int64(unix.Gettid()))
 
 	drain := int64(w.d.opt.DrainInterval)
 	maxSleep := w.d.opt.MaxIdleSleep
@@ -299,6 +304,7 @@ func (w *Worker) run(stop <-chan struct{}) error {
 			got += w.drainHandoffs(t)
 			w.flushHandoffs(false)
 		}
+		w.countRound(got)
 		w.fwd.Tick(t, w.out)
 		if w.eng != nil && t >= w.nextEngineTick {
 			w.eng.Tick(t)
@@ -339,6 +345,19 @@ func (w *Worker) run(stop <-chan struct{}) error {
 			time.Sleep(d)
 		}
 	}
+}
+
+// countRound counts a poll round that received got packets and
+// publishes the loop counters (LoopStats).
+func (w *Worker) countRound(got int) {
+	w.rounds++
+	if got > 0 {
+		w.rxRounds++
+		w.rxPackets += uint64(got)
+		w.loop.rxRounds.Store(w.rxRounds)
+		w.loop.rxPackets.Store(w.rxPackets)
+	}
+	w.loop.rounds.Store(w.rounds)
 }
 
 // pollAll sends what the last round left pending (txPending) and
