@@ -543,13 +543,13 @@ const drainBursts = 8
 // and handles them like received frames (without classifying them again:
 // the sender did); ARP/NDP copies go to Learn. It returns how many mbufs
 // it took.
-func (w *Worker) drainHandoffs(t int64) int {
+func (w *Worker) drainHandoffs() int {
 	st := w.st
 	total := 0
 	for i, r := range st.in {
 		if r != nil {
 			for b := 0; b < drainBursts; b++ {
-				n := w.drainBurst(t, i, r)
+				n := w.drainBurst(i, r)
 				total += n
 				if n < len(w.rx) {
 					break
@@ -561,12 +561,14 @@ func (w *Worker) drainHandoffs(t int64) int {
 }
 
 // drainBurst takes one burst from worker i's ring r and handles it.
-func (w *Worker) drainBurst(t int64, i int, r *dpdk.Ring) int {
+func (w *Worker) drainBurst(i int, r *dpdk.Ring) int {
 	st := w.st
 	n := r.DequeueBurst(w.rx)
 	if n == 0 {
 		return 0
 	}
+	w.readClock() // a fresh clock for every burst
+	t := w.t
 	st.received[i] += uint64(n)
 	k := 0
 	for x := 0; x < n; x++ {

@@ -14,19 +14,39 @@ struct fcp_burst {
 	uint16_t done; // TX: mbufs the PMD took; RX: mbufs received
 };
 
-static void fcp_bursts(struct fcp_burst *tx, unsigned ntx, struct rte_mbuf **fr, unsigned nfree,
-		struct fcp_burst *rx, unsigned nrx) {
-	unsigned i;
-	for (i = 0; i < ntx; i++) {
-		struct fcp_burst *b = &tx[i];
-		b->done = b->n == 0 ? 0 : rte_eth_tx_burst(b->port, b->queue, b->pkts, b->n);
+struct fcp_burst_set {
+	struct fcp_burst *tx, *rx;
+	struct rte_mbuf **fr;
+	uint32_t ntx, nrx, nfree;
+};
+
+// fcp_bursts runs a set: the staged TX bursts (dotx), the staged bulk
+// free, then every RX burst (dorx); it clears what was staged and returns
+// the mbufs received. The set comes as an integer: cgo checks every
+// pointer argument of a call at run time (cgoCheckPointer), and this
+// call is made once per poll round.
+static unsigned fcp_bursts(uintptr_t sp, int dotx, int dorx) {
+	struct fcp_burst_set *s = (struct fcp_burst_set *)sp;
+	unsigned i, got = 0;
+	if (dotx) {
+		for (i = 0; i < s->ntx; i++) {
+			struct fcp_burst *b = &s->tx[i];
+			b->done = b->n == 0 ? 0 : rte_eth_tx_burst(b->port, b->queue, b->pkts, b->n);
+			b->n = 0;
+		}
 	}
-	if (nfree > 0)
-		rte_pktmbuf_free_bulk(fr, nfree);
-	for (i = 0; i < nrx; i++) {
-		struct fcp_burst *b = &rx[i];
-		b->done = rte_eth_rx_burst(b->port, b->queue, b->pkts, b->n);
+	if (s->nfree > 0) {
+		rte_pktmbuf_free_bulk(s->fr, s->nfree);
+		s->nfree = 0;
 	}
+	if (dorx) {
+		for (i = 0; i < s->nrx; i++) {
+			struct fcp_burst *b = &s->rx[i];
+			b->done = rte_eth_rx_burst(b->port, b->queue, b->pkts, b->n);
+			got += b->done;
+		}
+	}
+	return got;
 }
 */
 import "C"
@@ -41,32 +61,36 @@ import "unsafe"
 // port and direction shortens every round, and an empty poll of all
 // ports most of all.
 //
-// Its descriptors live in C memory; the burst arrays given to it must be
+// Its descriptors live in C memory and Run hands them to C as an integer,
+// so cgo has no Go pointer to check; the burst arrays given to it must be
 // C memory too (NewMbufArray). A BurstSet is owned by one thread and not
 // safe for concurrent use.
 type BurstSet struct {
-	tx, rx   []C.struct_fcp_burst
-	ntx, nrx int
-	free     []*Mbuf // the bulk free array (C memory), nil if none
-	nfree    int
+	set    *C.struct_fcp_burst_set // C memory
+	tx, rx []C.struct_fcp_burst    // C memory
+	free   []*Mbuf                 // the bulk free array (C memory), nil if none
 }
 
 // NewBurstSet returns a set of ntx TX and nrx RX bursts, each still to be
 // bound with SetTx and SetRx, and a bulk free array of freeRoom mbufs
 // (C memory; freeRoom 0: none).
 func NewBurstSet(ntx, nrx, freeRoom int) *BurstSet {
-	b := &BurstSet{ntx: ntx, nrx: nrx}
+	b := &BurstSet{}
 	size := C.size_t(unsafe.Sizeof(C.struct_fcp_burst{}))
+	b.set = (*C.struct_fcp_burst_set)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_fcp_burst_set{}))))
 	if ntx > 0 {
 		b.tx = unsafe.Slice((*C.struct_fcp_burst)(C.calloc(C.size_t(ntx), size)), ntx)
 	}
 	if nrx > 0 {
 		b.rx = unsafe.Slice((*C.struct_fcp_burst)(C.calloc(C.size_t(nrx), size)), nrx)
 	}
-	if (ntx > 0 && b.tx == nil) || (nrx > 0 && b.rx == nil) {
+	if b.set == nil || (ntx > 0 && b.tx == nil) || (nrx > 0 && b.rx == nil) {
 		panic("dpdk: calloc of a burst set failed")
 	}
 	b.free = NewMbufArray(freeRoom)
+	b.set.tx, b.set.ntx = unsafe.SliceData(b.tx), C.uint32_t(ntx)
+	b.set.rx, b.set.nrx = unsafe.SliceData(b.rx), C.uint32_t(nrx)
+	b.set.fr = (**C.struct_rte_mbuf)(unsafe.Pointer(unsafe.SliceData(b.free)))
 	return b
 }
 
@@ -91,35 +115,27 @@ func (b *BurstSet) StageTx(i, n int) { b.tx[i].n = C.uint16_t(n) }
 func (b *BurstSet) FreeArray() []*Mbuf { return b.free }
 
 // StageFree makes the next Run free the first n mbufs of FreeArray.
-func (b *BurstSet) StageFree(n int) { b.nfree = n }
+func (b *BurstSet) StageFree(n int) { b.set.nfree = C.uint32_t(n) }
 
 // Run does, in one cgo call, the staged TX bursts (tx set), the staged
-// bulk free, then every RX burst (rx set), and clears what was staged.
-// Sent and Received give the results. Ownership of what a TX burst sent
-// passes to the PMD; the rest of its array still belongs to the caller.
-func (b *BurstSet) Run(tx, rx bool) {
-	var txp, rxp *C.struct_fcp_burst
-	ntx, nrx := 0, 0
-	if tx && b.ntx > 0 {
-		txp, ntx = &b.tx[0], b.ntx
+// bulk free, then every RX burst (rx set), and clears what was staged. It
+// returns the mbufs received in all (0 without rx); Sent and Received
+// give each burst's result. Ownership of what a TX burst sent passes to
+// the PMD; the rest of its array still belongs to the caller.
+func (b *BurstSet) Run(tx, rx bool) int {
+	tx = tx && len(b.tx) > 0
+	rx = rx && len(b.rx) > 0
+	if !tx && !rx && b.set.nfree == 0 {
+		return 0
 	}
-	if rx && b.nrx > 0 {
-		rxp, nrx = &b.rx[0], b.nrx
+	var dotx, dorx C.int
+	if tx {
+		dotx = 1
 	}
-	var frp **C.struct_rte_mbuf
-	if b.nfree > 0 {
-		frp = (**C.struct_rte_mbuf)(unsafe.Pointer(&b.free[0]))
+	if rx {
+		dorx = 1
 	}
-	if ntx == 0 && nrx == 0 && b.nfree == 0 {
-		return
-	}
-	C.fcp_bursts(txp, C.unsigned(ntx), frp, C.unsigned(b.nfree), rxp, C.unsigned(nrx))
-	b.nfree = 0
-	if ntx > 0 {
-		for i := range b.tx {
-			b.tx[i].n = 0
-		}
-	}
+	return int(C.fcp_bursts(C.uintptr_t(uintptr(unsafe.Pointer(b.set))), dotx, dorx))
 }
 
 // Sent returns how many mbufs TX burst i sent in the last Run that did
@@ -138,6 +154,7 @@ func (b *BurstSet) Free() {
 	if b.rx != nil {
 		C.free(unsafe.Pointer(&b.rx[0]))
 	}
+	C.free(unsafe.Pointer(b.set))
 	FreeMbufArray(b.free)
-	b.tx, b.rx, b.free = nil, nil, nil
+	b.set, b.tx, b.rx, b.free = nil, nil, nil, nil
 }

@@ -24,7 +24,9 @@ func TestBurstSet(t *testing.T) {
 	}
 
 	// An empty round: nothing staged, nothing received.
-	bs.Run(true, true)
+	if got := bs.Run(true, true); got != 0 {
+		t.Errorf("empty round: Run returned %d", got)
+	}
 	for i := range ports {
 		if got := bs.Received(i); got != 0 {
 			t.Fatalf("empty round: port %d received %d", i, got)
@@ -49,7 +51,9 @@ func TestBurstSet(t *testing.T) {
 		t.Fatalf("FreeArray has %d entries or AllocBulk failed", len(fr))
 	}
 	bs.StageFree(4)
-	bs.Run(true, true)
+	if got := bs.Run(true, true); got != 8 {
+		t.Errorf("Run returned %d received, want 8", got)
+	}
 	for i, n := range want {
 		if got := bs.Sent(i); got != n {
 			t.Errorf("port %d sent %d, want %d", i, got, n)
