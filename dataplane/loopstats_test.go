@@ -40,6 +40,18 @@ func TestCountRound(t *testing.T) {
 	if s := w.LoopStats(); s != (LoopStats{Rounds: 5, RxRounds: 2, RxPackets: 37}) {
 		t.Errorf("LoopStats = %+v", s)
 	}
+	// Empty rounds publish Rounds when it reaches a multiple of
+	// loopPublishEvery.
+	for w.rounds < loopPublishEvery-1 {
+		w.countRound(0)
+	}
+	if s := w.LoopStats(); s.Rounds != 5 {
+		t.Errorf("after %d rounds, %d of them empty, LoopStats().Rounds = %d, want 5", w.rounds, w.rounds-2, s.Rounds)
+	}
+	w.countRound(0)
+	if s := w.LoopStats(); s.Rounds != loopPublishEvery {
+		t.Errorf("LoopStats().Rounds = %d, want %d", s.Rounds, loopPublishEvery)
+	}
 	if testing.AllocsPerRun(100, func() { w.countRound(3) }) != 0 {
 		t.Error("countRound allocates")
 	}

@@ -354,7 +354,7 @@ func (w *Worker) run(stop *atomic.Bool) error {
 }
 
 // countRound counts a poll round that received got packets and
-// publishes the loop counters (LoopStats).
+// publishes the loop counters (LoopStats, loopPublishEvery).
 func (w *Worker) countRound(got int) {
 	w.rounds++
 	if got > 0 {
@@ -362,6 +362,8 @@ func (w *Worker) countRound(got int) {
 		w.rxPackets += uint64(got)
 		w.loop.rxRounds.Store(w.rxRounds)
 		w.loop.rxPackets.Store(w.rxPackets)
+	} else if w.rounds%loopPublishEvery != 0 {
+		return
 	}
 	w.loop.rounds.Store(w.rounds)
 }
