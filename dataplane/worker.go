@@ -43,7 +43,6 @@ type Worker struct {
 	side           []translate.Side  // by port index
 	nextEngineTick int64
 
-	rx      []*dpdk.Mbuf // RX burst array of the handoff rings
 	frames  []fwd.Frame  // the burst as fwd frames
 	txm     []*dpdk.Mbuf // TX staging, 2*burst per port (txp)
 	rxm     []*dpdk.Mbuf // RX burst arrays, burst per port (rxp)
@@ -86,7 +85,6 @@ func newWorker(d *Dataplane, id, cpu int) (*Worker, error) {
 		d: d, id: id, cpu: cpu, queue: uint16(id), burst: burst, idle: d.cfg.Idle,
 		// Burst arrays live in C memory: cgo checks a Go array of
 		// pointers on every call, which costs more than the burst.
-		rx:      dpdk.NewMbufArray(burst),
 		frames:  make([]fwd.Frame, burst),
 		txm:     dpdk.NewMbufArray(np * 2 * burst),
 		rxm:     dpdk.NewMbufArray(np * burst),
@@ -301,7 +299,6 @@ func (w *Worker) run(stop *atomic.Bool) error {
 		}
 		got := w.pollAll()
 		if w.st != nil {
-			got += w.drainHandoffs()
 			w.flushHandoffs(false)
 		}
 		w.countRound(got)
@@ -382,9 +379,10 @@ const clockEvery = 16
 func (w *Worker) readClock() { w.t = now() }
 
 // pollAll sends what the last round left pending (txPending) and
-// receives a burst from every port, in one cgo call; if anything came, it
-// reads the clock and handles the bursts port by port. It returns how
-// many mbufs it received.
+// receives a burst from every port and (several workers) from every
+// incoming handoff ring, in one cgo call; if anything came, it reads the
+// clock and handles the bursts port by port, then the handoffs. It
+// returns how many mbufs it received.
 func (w *Worker) pollAll() int {
 	tx := w.txPending
 	if tx {
@@ -400,6 +398,11 @@ func (w *Worker) pollAll() int {
 	w.readClock()
 	for pi := range w.rxp {
 		w.poll(w.t, pi, w.bs.Received(pi))
+	}
+	if w.st != nil {
+		// The rings' first bursts came with Run (counted in got);
+		// drainHandoffs may take more from a ring that gave a full one.
+		got += w.drainHandoffs()
 	}
 	return got
 }
@@ -513,12 +516,12 @@ func (w *Worker) release() {
 	if len(w.stash) > 0 {
 		dpdk.FreeBulk(w.stash)
 	}
-	for _, a := range [][]*dpdk.Mbuf{w.rx, w.txm, w.rxm, w.stash[:cap(w.stash)]} {
+	for _, a := range [][]*dpdk.Mbuf{w.txm, w.rxm, w.stash[:cap(w.stash)]} {
 		dpdk.FreeMbufArray(a)
 	}
 	w.bs.Free()
 	if w.st != nil {
 		w.st.release()
 	}
-	w.rx, w.txm, w.rxm, w.stash, w.rxp, w.txp = nil, nil, nil, nil, nil, nil
+	w.txm, w.rxm, w.stash, w.rxp, w.txp = nil, nil, nil, nil, nil
 }

@@ -6,6 +6,7 @@ package dpdk
 #include <stdlib.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 struct fcp_burst {
 	struct rte_mbuf **pkts;
@@ -14,15 +15,22 @@ struct fcp_burst {
 	uint16_t done; // TX: mbufs the PMD took; RX: mbufs received
 };
 
+struct fcp_ring_burst {
+	struct rte_ring *r; // NULL: skip
+	struct rte_mbuf **pkts;
+	uint16_t n, done;   // room; mbufs dequeued
+};
+
 struct fcp_burst_set {
 	struct fcp_burst *tx, *rx;
 	struct rte_mbuf **fr;
-	uint32_t ntx, nrx, nfree;
+	struct fcp_ring_burst *rr;
+	uint32_t ntx, nrx, nfree, nrr;
 };
 
 // fcp_bursts runs a set: the staged TX bursts (dotx), the staged bulk
-// free, then every RX burst (dorx); it clears what was staged and returns
-// the mbufs received. The set comes as an integer: cgo checks every
+// free, then every RX burst and ring dequeue (dorx); it clears what was
+// staged and returns the mbufs received and dequeued. The set comes as an integer: cgo checks every
 // pointer argument of a call at run time (cgoCheckPointer), and this
 // call is made once per poll round.
 static unsigned fcp_bursts(uintptr_t sp, int dotx, int dorx) {
@@ -45,6 +53,11 @@ static unsigned fcp_bursts(uintptr_t sp, int dotx, int dorx) {
 			b->done = rte_eth_rx_burst(b->port, b->queue, b->pkts, b->n);
 			got += b->done;
 		}
+		for (i = 0; i < s->nrr; i++) {
+			struct fcp_ring_burst *b = &s->rr[i];
+			b->done = b->r == NULL ? 0 : rte_ring_dequeue_burst(b->r, (void **)b->pkts, b->n, NULL);
+			got += b->done;
+		}
 	}
 	return got;
 }
@@ -55,7 +68,7 @@ import "unsafe"
 
 // BurstSet is the bursts of one polling round on several ports, done in
 // one cgo call (Run): a TX burst per port, a bulk free, then an RX burst
-// per port. A cgo call costs about as much as a 32-packet ring burst
+// per port and a dequeue burst from each of its rings (SetRings). A cgo call costs about as much as a 32-packet ring burst
 // (runtime.cgocall with entersyscall/exitsyscall: 50-100 ns on the
 // 2-core EPYC VM, 2026-11-25), so one call per round instead of one per
 // port and direction shortens every round, and an empty poll of all
@@ -66,9 +79,10 @@ import "unsafe"
 // C memory too (NewMbufArray). A BurstSet is owned by one thread and not
 // safe for concurrent use.
 type BurstSet struct {
-	set    *C.struct_fcp_burst_set // C memory
-	tx, rx []C.struct_fcp_burst    // C memory
-	free   []*Mbuf                 // the bulk free array (C memory), nil if none
+	set    *C.struct_fcp_burst_set   // C memory
+	tx, rx []C.struct_fcp_burst      // C memory
+	rr     []C.struct_fcp_ring_burst // C memory
+	free   []*Mbuf                   // the bulk free array (C memory), nil if none
 }
 
 // NewBurstSet returns a set of ntx TX and nrx RX bursts, each still to be
@@ -106,6 +120,31 @@ func (b *BurstSet) SetRx(i int, p Port, q uint16, pkts []*Mbuf) {
 	b.rx[i] = C.struct_fcp_burst{pkts: (**C.struct_rte_mbuf)(unsafe.Pointer(unsafe.SliceData(pkts))), port: C.uint16_t(p), queue: C.uint16_t(q), n: C.uint16_t(len(pkts))}
 }
 
+// SetRings gives the set n ring dequeue bursts, each still to be bound
+// with SetRingRx (an unbound one is skipped). Call it once, before Run.
+func (b *BurstSet) SetRings(n int) {
+	if b.rr != nil || n <= 0 {
+		panic("dpdk: SetRings called twice or with n <= 0")
+	}
+	p := C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(C.struct_fcp_ring_burst{})))
+	if p == nil {
+		panic("dpdk: calloc of ring bursts failed")
+	}
+	b.rr = unsafe.Slice((*C.struct_fcp_ring_burst)(p), n)
+	b.set.rr, b.set.nrr = unsafe.SliceData(b.rr), C.uint32_t(n)
+}
+
+// SetRingRx binds ring burst i to ring r (a single-consumer ring, or one
+// only this thread dequeues from), dequeuing into pkts (C memory, at most
+// len(pkts), which must fit a uint16).
+func (b *BurstSet) SetRingRx(i int, r *Ring, pkts []*Mbuf) {
+	b.rr[i] = C.struct_fcp_ring_burst{r: r.c(), pkts: (**C.struct_rte_mbuf)(unsafe.Pointer(unsafe.SliceData(pkts))), n: C.uint16_t(len(pkts))}
+}
+
+// RingReceived returns how many mbufs ring burst i dequeued in the last
+// Run that did RX.
+func (b *BurstSet) RingReceived(i int) int { return int(b.rr[i].done) }
+
 // StageTx makes the next Run send the first n mbufs of TX burst i's array
 // (0: skip it).
 func (b *BurstSet) StageTx(i, n int) { b.tx[i].n = C.uint16_t(n) }
@@ -118,13 +157,13 @@ func (b *BurstSet) FreeArray() []*Mbuf { return b.free }
 func (b *BurstSet) StageFree(n int) { b.set.nfree = C.uint32_t(n) }
 
 // Run does, in one cgo call, the staged TX bursts (tx set), the staged
-// bulk free, then every RX burst (rx set), and clears what was staged. It
-// returns the mbufs received in all (0 without rx); Sent and Received
-// give each burst's result. Ownership of what a TX burst sent passes to
+// bulk free, then every RX burst and ring dequeue (rx set), and clears
+// what was staged. It returns the mbufs received and dequeued in all (0
+// without rx); Sent, Received and RingReceived give each burst's result. Ownership of what a TX burst sent passes to
 // the PMD; the rest of its array still belongs to the caller.
 func (b *BurstSet) Run(tx, rx bool) int {
 	tx = tx && len(b.tx) > 0
-	rx = rx && len(b.rx) > 0
+	rx = rx && len(b.rx)+len(b.rr) > 0
 	if !tx && !rx && b.set.nfree == 0 {
 		return 0
 	}
@@ -154,7 +193,10 @@ func (b *BurstSet) Free() {
 	if b.rx != nil {
 		C.free(unsafe.Pointer(&b.rx[0]))
 	}
+	if b.rr != nil {
+		C.free(unsafe.Pointer(&b.rr[0]))
+	}
 	C.free(unsafe.Pointer(b.set))
 	FreeMbufArray(b.free)
-	b.set, b.tx, b.rx, b.free = nil, nil, nil, nil
+	b.set, b.tx, b.rx, b.rr, b.free = nil, nil, nil, nil, nil
 }
