@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flexcp/flexcp/config"
@@ -330,7 +331,7 @@ func (d *Dataplane) Run(ctx context.Context) error {
 	d.started = true
 	spareProcs(len(d.workers))
 	errc := make(chan error, len(d.workers))
-	stop := make(chan struct{})
+	stop := new(atomic.Bool) // checked by every worker once per round
 	for _, w := range d.workers {
 		d.wg.Add(1)
 		go func(w *Worker) {
@@ -345,7 +346,7 @@ func (d *Dataplane) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	close(stop)
+	stop.Store(true)
 	d.wg.Wait()
 	return err
 }

@@ -13,11 +13,16 @@
 // touched by another goroutine except the counters, which the metrics
 // collector reads with atomic loads.
 //
-// Per burst the worker makes one cgo call to receive per port and one to
-// transmit per egress port; mbuf fields are read and written through
-// unsafe offsets (package dataplane/dpdk). The clock is read once per poll
-// round. Packets the forwarder or translator originate come from a small
-// per-worker stash of mbufs refilled in bulk.
+// A poll round is one cgo call (dpdk.BurstSet): the TX bursts the last
+// round left, the bulk free, the RX burst of every port and, with several
+// workers, the first dequeue of every incoming handoff ring; mbuf fields
+// are read and written through unsafe offsets (package dataplane/dpdk).
+// The clock is read once in a round that received something, before its
+// bursts are handled, and every 16th round in a run of empty ones
+// (clockEvery). The stop signal is an atomic flag. Packets the forwarder
+// or translator originate come from a small per-worker stash of mbufs
+// refilled in bulk. Each worker counts its poll rounds (LoopStats) for
+// the benchmark harness.
 //
 // TX batching: frames collect on per-port lists and are sent when a list
 // fills, and at the end of every poll round in which the worker received

@@ -110,6 +110,7 @@ type steerState struct {
 	cls    *steering.Classifier // nil when routing only: no ownership
 	out    []*dpdk.Ring         // out[j]: to worker j (nil for itself)
 	in     []*dpdk.Ring         // in[i]: from worker i (nil for itself)
+	inBuf  [][]*dpdk.Mbuf       // in[i]'s burst array (C memory), bound in the worker's BurstSet
 	stage  [][]*dpdk.Mbuf       // per destination, C arrays of one burst
 	carry  []int                // stage[j][:carry[j]]: refused once by ring j
 	updOut []*updateRing        // to worker j
@@ -279,7 +280,7 @@ func (d *Dataplane) newSteerState(w *Worker, cfg *translate.Config) (*steerState
 	nw := len(mc.rings)
 	st := &steerState{
 		out: make([]*dpdk.Ring, nw), in: make([]*dpdk.Ring, nw),
-		stage: make([][]*dpdk.Mbuf, nw), carry: make([]int, nw),
+		stage: make([][]*dpdk.Mbuf, nw), carry: make([]int, nw), inBuf: make([][]*dpdk.Mbuf, nw),
 		updOut: make([]*updateRing, nw), updIn: make([]*updateRing, nw),
 		handed: make([]uint64, nw), ringFull: make([]uint64, nw), received: make([]uint64, nw),
 	}
@@ -293,6 +294,15 @@ func (d *Dataplane) newSteerState(w *Worker, cfg *translate.Config) (*steerState
 		st.out[j], st.in[j] = mc.rings[w.id][j], mc.rings[j][w.id]
 		st.updOut[j], st.updIn[j] = mc.upd[w.id][j], mc.upd[j][w.id]
 		st.stage[j] = dpdk.NewMbufArray(w.burst)[:0]
+	}
+	// The first dequeue of every incoming ring rides in the poll
+	// round's one cgo call.
+	w.bs.SetRings(nw)
+	for i, r := range st.in {
+		if r != nil {
+			st.inBuf[i] = dpdk.NewMbufArray(w.burst)
+			w.bs.SetRingRx(i, r, st.inBuf[i])
+		}
 	}
 	if mc.rs == nil {
 		return st, nil
@@ -319,6 +329,10 @@ func (st *steerState) release() {
 			dpdk.FreeMbufArray(s[:cap(s)])
 			st.stage[j] = nil
 		}
+	}
+	for i, b := range st.inBuf {
+		dpdk.FreeMbufArray(b)
+		st.inBuf[i] = nil
 	}
 }
 
@@ -539,39 +553,45 @@ func (w *Worker) flushHandoffs(final bool) {
 // receiver must be able to take more than one.
 const drainBursts = 8
 
-// drainHandoffs takes up to drainBursts bursts from every incoming ring
-// and handles them like received frames (without classifying them again:
-// the sender did); ARP/NDP copies go to Learn. It returns how many mbufs
-// it took.
-func (w *Worker) drainHandoffs(t int64) int {
+// drainHandoffs handles the first burst of every incoming ring, which
+// the poll round's BurstSet.Run dequeued, and takes up to drainBursts-1
+// more bursts (a cgo call each) from a ring whose burst was full; it
+// handles them like received frames (without classifying them again: the
+// sender did); ARP/NDP copies go to Learn. It returns how many mbufs it
+// took beyond the first bursts (Run counted those).
+func (w *Worker) drainHandoffs() int {
 	st := w.st
-	total := 0
+	extra := 0
 	for i, r := range st.in {
-		if r != nil {
-			for b := 0; b < drainBursts; b++ {
-				n := w.drainBurst(t, i, r)
-				total += n
-				if n < len(w.rx) {
-					break
-				}
+		if r == nil {
+			continue
+		}
+		buf := st.inBuf[i]
+		n := w.bs.RingReceived(i)
+		for b := 0; n > 0; b++ {
+			w.handleHandoffs(i, buf[:n])
+			if b > 0 {
+				extra += n
+			}
+			if n < len(buf) || b+1 == drainBursts {
+				break
+			}
+			if n = r.DequeueBurst(buf); n > 0 {
+				w.readClock() // a fresh clock for every burst
 			}
 		}
 	}
-	return total
+	return extra
 }
 
-// drainBurst takes one burst from worker i's ring r and handles it.
-func (w *Worker) drainBurst(t int64, i int, r *dpdk.Ring) int {
+// handleHandoffs handles a burst pkts taken from worker i's ring.
+func (w *Worker) handleHandoffs(i int, pkts []*dpdk.Mbuf) {
 	st := w.st
-	n := r.DequeueBurst(w.rx)
-	if n == 0 {
-		return 0
-	}
-	st.received[i] += uint64(n)
+	t := w.t
+	st.received[i] += uint64(len(pkts))
 	k := 0
-	for x := 0; x < n; x++ {
-		m := w.rx[x]
-		w.rx[x] = nil
+	for x, m := range pkts {
+		pkts[x] = nil
 		port := m.Port()
 		fr := fwd.Frame{Buf: m.Buf(), Off: int(m.DataOff()), Len: int(m.DataLen()), Port: port &^ learnTag, Ref: refOf(m)}
 		if port&learnTag != 0 {
@@ -584,7 +604,6 @@ func (w *Worker) drainBurst(t int64, i int, r *dpdk.Ring) int {
 	}
 	w.handle(t, w.frames[:k], false)
 	clear(w.frames[:k])
-	return n
 }
 
 // publishSteer copies the steering counters for the collector, and their

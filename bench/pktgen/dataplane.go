@@ -113,6 +113,29 @@ type DataplaneResult struct {
 	WorkerCPUSeconds float64 `json:"worker_cpu_seconds"`
 	CPUNsPerPkt      float64 `json:"cpu_ns_per_pkt"`
 	CPUMppsPerWorker float64 `json:"cpu_mpps_per_worker"`
+	// ProcessCPUNsPerPkt: the same from getrusage (the process minus the
+	// generator thread: the Go runtime's other threads - GC workers,
+	// sysmon - count too, and per-thread sums lag by up to a scheduler
+	// tick), the only figure before 2026-12-07.
+	ProcessCPUNsPerPkt float64 `json:"process_cpu_ns_per_pkt"`
+	// The workers' poll rounds (dataplane.LoopStats) in the busy
+	// intervals: BusyRounds in all, BusyRxRounds those that received
+	// packets; PktsPerRxRound = packets received over BusyRxRounds (at
+	// most 32 per port and round).
+	BusyRounds     uint64  `json:"busy_rounds"`
+	BusyRxRounds   uint64  `json:"busy_rx_rounds"`
+	PktsPerRxRound float64 `json:"pkts_per_rx_round"`
+	// EmptyRoundNs: worker CPU per poll round outside the busy
+	// intervals, where every round finds nothing (the generator is
+	// staging or checking); IdleCPUShare: the part of the workers' CPU in
+	// the data phase spent there.
+	EmptyRoundNs float64 `json:"empty_round_ns"`
+	IdleCPUShare float64 `json:"idle_cpu_share"`
+	// RxRoundCPUNsPerPkt: worker CPU per packet in the rounds that
+	// received packets: the busy intervals' CPU minus their empty rounds
+	// at EmptyRoundNs each, over the packets. This is the per-packet
+	// cost of a worker that always finds a burst waiting.
+	RxRoundCPUNsPerPkt float64 `json:"rx_round_cpu_ns_per_pkt"`
 	// GenNsPerPkt: generator time outside the ring phases (model
 	// building and checking, copies), per packet in.
 	GenNsPerPkt float64 `json:"generator_ns_per_pkt"`
@@ -274,6 +297,9 @@ type gen struct {
 	in, outN, frameBytes uint64
 	ringNs, genNs        int64
 	workerCPUNs          int64 // CPU time of the other threads in ring phases
+	workers              []*dataplane.Worker
+	busy                 loopSnap // the workers in the ring phases (sums of differences)
+	phase                loopSnap // the workers at the start of the data phase
 	rounds               uint64
 	err                  error
 }
@@ -395,6 +421,7 @@ func (g *gen) exchange(quiet time.Duration) int64 {
 	}
 	g.in += uint64(staged)
 	cpu0 := otherCPU()
+	w0 := g.snap()
 	t0 := model.Nanotime()
 	last, drained := t0, int64(0)
 	left := staged
@@ -419,6 +446,7 @@ func (g *gen) exchange(quiet time.Duration) int64 {
 		if left == 0 && drained == 0 && staged > 0 && g.rxEmpty() {
 			drained = model.Nanotime()
 			g.workerCPUNs += otherCPU() - cpu0
+			g.busy.add(g.snap(), w0)
 		}
 		got := 0
 		for p := range g.tx {
@@ -479,6 +507,38 @@ func otherCPU() int64 {
 	}
 	tv := func(t unix.Timeval) int64 { return t.Sec*1e9 + int64(t.Usec)*1e3 }
 	return tv(self.Utime) + tv(self.Stime) - tv(th.Utime) - tv(th.Stime)
+}
+
+// loopSnap is the workers' thread CPU time and poll rounds at one
+// moment, summed over the workers (or a sum of differences).
+type loopSnap struct {
+	cpuNs                       int64
+	rounds, rxRounds, rxPackets uint64
+}
+
+func (s *loopSnap) add(b, a loopSnap) {
+	s.cpuNs += b.cpuNs - a.cpuNs
+	s.rounds += b.rounds - a.rounds
+	s.rxRounds += b.rxRounds - a.rxRounds
+	s.rxPackets += b.rxPackets - a.rxPackets
+}
+
+// snap reads every worker's thread CPU clock and loop counters.
+func (g *gen) snap() loopSnap {
+	var s loopSnap
+	for _, w := range g.workers {
+		ls := w.LoopStats()
+		if ls.TID == 0 {
+			continue
+		}
+		if ns, err := dataplane.ThreadCPUNs(ls.TID); err == nil {
+			s.cpuNs += ns
+		}
+		s.rounds += ls.Rounds
+		s.rxRounds += ls.RxRounds
+		s.rxPackets += ls.RxPackets
+	}
+	return s
 }
 
 func (g *gen) rxEmpty() bool {
@@ -622,6 +682,7 @@ func (g *gen) round() error {
 
 func (g *gen) resetCounters() {
 	g.in, g.outN, g.frameBytes, g.ringNs, g.genNs, g.rounds, g.workerCPUNs = 0, 0, 0, 0, 0, 0, 0
+	g.busy, g.phase = loopSnap{}, g.snap()
 	g.m.ResetStats()
 }
 
@@ -746,6 +807,7 @@ func RunDataplane(o DataplaneOptions) (*Report, error) {
 	eal = false
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
+	g.workers = d.Workers()
 	go func() { runErr <- d.Run(ctx) }()
 	res, err := g.run(r)
 	cancel()
@@ -875,10 +937,27 @@ func (g *gen) run(r *Report) (*DataplaneResult, error) {
 	res.FrameGbps = float64(g.frameBytes) * 8 / res.RingSeconds / 1e9
 	res.ClosedLoopPayloadGbps = pay * 8 / wall / 1e9
 	res.GenNsPerPkt = float64(g.genNs) / float64(g.in)
-	res.WorkerCPUSeconds = float64(g.workerCPUNs) / 1e9
-	if g.workerCPUNs > 0 {
-		res.CPUNsPerPkt = float64(g.workerCPUNs) / float64(g.in)
+	var phase loopSnap
+	phase.add(g.snap(), g.phase)
+	res.WorkerCPUSeconds = float64(g.busy.cpuNs) / 1e9
+	if g.busy.cpuNs > 0 {
+		res.CPUNsPerPkt = float64(g.busy.cpuNs) / float64(g.in)
 		res.CPUMppsPerWorker = 1e3 / res.CPUNsPerPkt
+	}
+	res.ProcessCPUNsPerPkt = float64(g.workerCPUNs) / float64(g.in)
+	res.BusyRounds, res.BusyRxRounds = g.busy.rounds, g.busy.rxRounds
+	if g.busy.rxRounds > 0 {
+		res.PktsPerRxRound = float64(g.busy.rxPackets) / float64(g.busy.rxRounds)
+	}
+	if idle := phase.rounds - g.busy.rounds; idle > 0 && phase.rounds > g.busy.rounds {
+		res.EmptyRoundNs = float64(phase.cpuNs-g.busy.cpuNs) / float64(idle)
+	}
+	if phase.cpuNs > 0 {
+		res.IdleCPUShare = float64(phase.cpuNs-g.busy.cpuNs) / float64(phase.cpuNs)
+	}
+	if g.busy.rxPackets > 0 {
+		empty := float64(g.busy.rounds - g.busy.rxRounds)
+		res.RxRoundCPUNsPerPkt = (float64(g.busy.cpuNs) - empty*res.EmptyRoundNs) / float64(g.busy.rxPackets)
 	}
 	// Drain: senders stop, everything in flight is delivered and
 	// checked.

@@ -24,7 +24,9 @@ func TestBurstSet(t *testing.T) {
 	}
 
 	// An empty round: nothing staged, nothing received.
-	bs.Run(true, true)
+	if got := bs.Run(true, true); got != 0 {
+		t.Errorf("empty round: Run returned %d", got)
+	}
 	for i := range ports {
 		if got := bs.Received(i); got != 0 {
 			t.Fatalf("empty round: port %d received %d", i, got)
@@ -49,7 +51,9 @@ func TestBurstSet(t *testing.T) {
 		t.Fatalf("FreeArray has %d entries or AllocBulk failed", len(fr))
 	}
 	bs.StageFree(4)
-	bs.Run(true, true)
+	if got := bs.Run(true, true); got != 8 {
+		t.Errorf("Run returned %d received, want 8", got)
+	}
 	for i, n := range want {
 		if got := bs.Sent(i); got != n {
 			t.Errorf("port %d sent %d, want %d", i, got, n)
@@ -145,4 +149,55 @@ func BenchmarkEmptyPoll(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/poll")
 	})
+}
+
+// TestBurstSetRings dequeues from rings in the same Run as the port
+// bursts: an unbound ring burst is skipped, a bound one takes at most its
+// array's length, and a Run without RX leaves the results.
+func TestBurstSetRings(t *testing.T) {
+	mp := newTestPool(t, 2047, 0)
+	p := testPort(t, "net_ring0")
+	setupPort(t, p, mp)
+	defer p.Stop()
+	r, err := NewRing("h1ringset", 64, SocketAny, RingSPEnq|RingSCDeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Free()
+	bs := NewBurstSet(1, 1, 0)
+	defer bs.Free()
+	rx, tx, rb := NewMbufArray(32), NewMbufArray(32), NewMbufArray(8)
+	defer FreeMbufArray(rx)
+	defer FreeMbufArray(tx)
+	defer FreeMbufArray(rb)
+	bs.SetRx(0, p, 0, rx)
+	bs.SetTx(0, p, 0, tx)
+	bs.SetRings(2) // ring burst 0 stays unbound
+	bs.SetRingRx(1, r, rb)
+
+	in := NewMbufArray(12)
+	defer FreeMbufArray(in)
+	if !mp.AllocBulk(in) || r.EnqueueBurst(in) != 12 {
+		t.Fatal("AllocBulk or EnqueueBurst failed")
+	}
+	if !mp.AllocBulk(tx[:3]) {
+		t.Fatal("AllocBulk failed")
+	}
+	bs.StageTx(0, 3)
+	if got := bs.Run(true, true); got != 3+8 || bs.Received(0) != 3 || bs.RingReceived(0) != 0 || bs.RingReceived(1) != 8 {
+		t.Fatalf("Run = %d, received %d, ring bursts %d and %d; want 11, 3, 0, 8", got, bs.Received(0), bs.RingReceived(0), bs.RingReceived(1))
+	}
+	FreeBulk(rx[:3])
+	FreeBulk(rb[:8])
+	bs.Run(true, false)
+	if bs.RingReceived(1) != 8 || r.Count() != 4 {
+		t.Errorf("a Run without RX: ring burst %d, ring holds %d; want 8 and 4", bs.RingReceived(1), r.Count())
+	}
+	if got := bs.Run(false, true); got != 4 || bs.RingReceived(1) != 4 {
+		t.Errorf("Run = %d, ring burst %d; want 4, 4", got, bs.RingReceived(1))
+	}
+	FreeBulk(rb[:4])
+	if n := mp.InUseCount(); n != 0 {
+		t.Errorf("%d mbufs in use at the end", n)
+	}
 }

@@ -10,7 +10,9 @@
 //     Ring.EnqueueBurst, Ring.DequeueBurst, Mempool.AllocBulk and FreeBulk
 //     each make exactly one call, passing a pointer to the first element of
 //     a caller-owned []*Mbuf; BurstSet.Run does the TX, bulk-free and RX
-//     bursts of several ports in one call (the worker's poll round). The slices hold C pointers only, so they may
+//     bursts of several ports and the dequeues of several rings in one
+//     call (the worker's poll round), handing C its descriptor block, which
+//     lives in C memory, as an integer: no cgo pointer check runs. The slices hold C pointers only, so they may
 //     be passed to C under the cgo pointer rules; the C helpers are marked
 //     noescape and nocallback, so the slices do not escape and the calls do
 //     not allocate. Allocate burst arrays once, before the poll loop, with
