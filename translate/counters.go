@@ -100,13 +100,17 @@ const (
 	JoinTimeout
 	// JoinMalformed: the MP_JOIN option had a wrong length or subtype.
 	JoinMalformed
+	// JoinNoJoinAck: the client acknowledged the join's SYN/ACK without
+	// an MP_JOIN option (Linux does so when its connection has already
+	// sent DATA_FIN: a join that raced the close); P resets the subflow.
+	JoinNoJoinAck
 	// JoinRejectCount is the number of reasons.
 	JoinRejectCount
 )
 
 var joinRejectNames = [JoinRejectCount]string{
 	"unknown_token", "bad_hmac", "not_established", "too_many_subflows",
-	"table_full", "timeout", "malformed",
+	"table_full", "timeout", "malformed", "no_join_ack",
 }
 
 // String returns the reason's metric label.

@@ -165,6 +165,18 @@ func (e *Engine) joinAck(now int64, p *Packet, ci int32, c *conn, j int, s *subf
 		e.freeJoin(ci, j)
 		return Consumed
 	}
+	if pk.flags&header.TCPFlagAck != 0 && pk.ack == s.isnP.Add(1) && !o.Present.Has(option.MPJoin) {
+		// The client answered the SYN/ACK without MP_JOIN: Linux leaves
+		// the option out of its third ACK once its connection has sent
+		// DATA_FIN (net/mptcp/options.c, mptcp_established_options_mp:
+		// "DATA_FIN and TCP shutdown take precedence"), and the subflow
+		// can never be verified. Reset it as Linux's own join responder
+		// does (MP_TCPRST "MPTCP-specific error"); dropping it left the
+		// client retransmitting a FIN on it until the linger ended
+		// (docs/translation.md, "A join that raced the close").
+		e.freeJoin(ci, j)
+		return e.rejectJoin(p, JoinNoJoinAck)
+	}
 	if pk.flags&header.TCPFlagAck == 0 || !o.Present.Has(option.MPJoin) || int(o.MPJoin.Len) != optLenJoinAck || pk.ack != s.isnP.Add(1) {
 		return e.drop(DropBadState)
 	}
