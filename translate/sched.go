@@ -80,11 +80,8 @@ func (MinRTT) Pick(subs []SubflowInfo, last int) int {
 				bestFull, fullDelay = i, d
 			}
 		}
-		if best >= 0 && (bestFull < 0 || !subs[bestFull].measured() || subs[best].delivery() <= fullDelay) {
-			return best
-		}
-		if bestFull >= 0 {
-			return bestFull
+		if j := roomOrSoonest(subs, best, bestFull, fullDelay); j >= 0 {
+			return j
 		}
 	}
 	return -1
@@ -112,10 +109,23 @@ func (s *SubflowInfo) measured() bool { return s.Rate > 0 && s.MinRTT > 0 }
 // window floor, as on low-delay paths), and its queue then holds the
 // whole connection back.
 func (s *SubflowInfo) delivery() int64 {
-	if s.Rate == 0 || s.MinRTT <= 0 {
+	if !s.measured() {
 		return s.SRTT
 	}
 	return max(s.MinRTT+int64(uint64(s.InFlight)*1e9/s.Rate), s.SRTT)
+}
+
+// roomOrSoonest ends MinRTT's and Weighted's pick: room is their choice
+// among subflows with window room, full the full one that would deliver
+// soonest (at fullDelay). The one with room, unless the full one's
+// delivery is measured and still sooner (a much longer path with room
+// against a short one behind a small window); the full one when nothing
+// has room; -1 when there is neither.
+func roomOrSoonest(subs []SubflowInfo, room, full int, fullDelay int64) int {
+	if room >= 0 && (full < 0 || !subs[full].measured() || subs[room].delivery() <= fullDelay) {
+		return room
+	}
+	return full
 }
 
 // RoundRobin sends each new segment on the next live non-backup subflow
@@ -218,11 +228,8 @@ func (Weighted) Pick(subs []SubflowInfo, last int) int {
 				bestFull, fullDelay = i, d
 			}
 		}
-		if best >= 0 && (bestFull < 0 || !subs[bestFull].measured() || subs[best].delivery() <= fullDelay) {
-			return best
-		}
-		if bestFull >= 0 {
-			return bestFull
+		if j := roomOrSoonest(subs, best, bestFull, fullDelay); j >= 0 {
+			return j
 		}
 	}
 	return -1
