@@ -49,9 +49,9 @@ static void fcp_prefetch_rx(const struct fcp_burst_set *s) {
 
 // fcp_bursts runs a set: the staged TX bursts (dotx), the staged bulk
 // free, then every RX burst and ring dequeue (dorx); it clears what was
-// staged and returns the mbufs received and dequeued. The set comes as an integer: cgo checks every
-// pointer argument of a call at run time (cgoCheckPointer), and this
-// call is made once per poll round.
+// staged and returns the mbufs received and dequeued. The set comes as
+// an integer: cgo checks every pointer argument of a call at run time
+// (cgoCheckPointer), and this call is made once per poll round.
 static unsigned fcp_bursts(uintptr_t sp, int dotx, int dorx) {
 	struct fcp_burst_set *s = (struct fcp_burst_set *)sp;
 	unsigned i, got = 0;
@@ -90,9 +90,10 @@ import "unsafe"
 // BurstSet is the bursts of one polling round on several ports, done in
 // one cgo call (Run): a TX burst per port, a bulk free, then an RX burst
 // per port and a dequeue burst from each of its rings (SetRings); it
-// prefetches the received mbufs and their frames' first cache line. A cgo call costs about as much as a 32-packet ring burst
-// (runtime.cgocall with entersyscall/exitsyscall: 50-100 ns on the
-// 2-core EPYC VM, 2026-11-25), so one call per round instead of one per
+// prefetches the received mbufs and their frames' first cache line. A
+// cgo call costs about as much as a 32-packet ring burst
+// (runtime.cgocall with entersyscall/exitsyscall: 50-100 ns on the 2-core
+// EPYC VM, 2026-11-25), so one call per round instead of one per
 // port and direction shortens every round, and an empty poll of all
 // ports most of all.
 //
@@ -181,8 +182,9 @@ func (b *BurstSet) StageFree(n int) { b.set.nfree = C.uint32_t(n) }
 // Run does, in one cgo call, the staged TX bursts (tx set), the staged
 // bulk free, then every RX burst and ring dequeue (rx set), and clears
 // what was staged. It returns the mbufs received and dequeued in all (0
-// without rx); Sent, Received and RingReceived give each burst's result. Ownership of what a TX burst sent passes to
-// the PMD; the rest of its array still belongs to the caller.
+// without rx); Sent, Received and RingReceived give each burst's result.
+// Ownership of what a TX burst sent passes to the PMD; the rest of its
+// array still belongs to the caller.
 func (b *BurstSet) Run(tx, rx bool) int {
 	tx = tx && len(b.tx) > 0
 	rx = rx && len(b.rx)+len(b.rr) > 0
