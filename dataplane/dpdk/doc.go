@@ -12,8 +12,9 @@
 //     a caller-owned []*Mbuf; BurstSet.Run does the TX, bulk-free and RX
 //     bursts of several ports and the dequeues of several rings in one
 //     call (the worker's poll round), handing C its descriptor block, which
-//     lives in C memory, as an integer: no cgo pointer check runs. The slices hold C pointers only, so they may
-//     be passed to C under the cgo pointer rules; the C helpers are marked
+//     lives in C memory, as an integer: no cgo pointer check runs. The
+//     slices hold C pointers only, so they may be passed to C under the
+//     cgo pointer rules; the C helpers are marked
 //     noescape and nocallback, so the slices do not escape and the calls do
 //     not allocate. Allocate burst arrays once, before the poll loop, with
 //     NewMbufArray: cgo's default run-time pointer check scans an array in
