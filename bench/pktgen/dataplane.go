@@ -134,7 +134,8 @@ type DataplaneResult struct {
 	// RxRoundCPUNsPerPkt: worker CPU per packet in the rounds that
 	// received packets: the busy intervals' CPU minus their empty rounds
 	// at EmptyRoundNs each, over the packets. This is the per-packet
-	// cost of a worker that always finds a burst waiting.
+	// cost of a worker that always finds a burst waiting; 0 when the
+	// estimate is withheld (see RunDataplane).
 	RxRoundCPUNsPerPkt float64 `json:"rx_round_cpu_ns_per_pkt"`
 	// GenNsPerPkt: generator time outside the ring phases (model
 	// building and checking, copies), per packet in.
@@ -957,7 +958,13 @@ func (g *gen) run(r *Report) (*DataplaneResult, error) {
 	}
 	if g.busy.rxPackets > 0 {
 		empty := float64(g.busy.rounds - g.busy.rxRounds)
-		res.RxRoundCPUNsPerPkt = (float64(g.busy.cpuNs) - empty*res.EmptyRoundNs) / float64(g.busy.rxPackets)
+		// Withheld (0) when the subtraction leaves nothing: the busy
+		// part's empty rounds then cost less than those outside it, as
+		// when a worker shares the generator's CPU (two workers on two
+		// CPUs), and the estimate means nothing.
+		if rest := float64(g.busy.cpuNs) - empty*res.EmptyRoundNs; rest > 0 {
+			res.RxRoundCPUNsPerPkt = rest / float64(g.busy.rxPackets)
+		}
 	}
 	// Drain: senders stop, everything in flight is delivered and
 	// checked.

@@ -38,9 +38,11 @@ func TestDataplaneTwoWorkersAffinity(t *testing.T) {
 		t.Errorf("result: %+v", dp)
 	}
 	// The poll-loop figures: rounds with packets are among the busy
-	// rounds, at most a burst of 32 per port (3 ports) each.
+	// rounds, at most a burst of 32 per port (3 ports) each. The per-packet
+	// estimate of the rounds with packets may be withheld (0) with two
+	// workers on two CPUs, one sharing the generator's; never negative.
 	if dp.BusyRxRounds == 0 || dp.BusyRounds < dp.BusyRxRounds || dp.PktsPerRxRound <= 0 || dp.PktsPerRxRound > 96 ||
-		dp.CPUNsPerPkt <= 0 || dp.RxRoundCPUNsPerPkt <= 0 || dp.EmptyRoundNs <= 0 || dp.IdleCPUShare <= 0 || dp.IdleCPUShare >= 1 {
+		dp.CPUNsPerPkt <= 0 || dp.RxRoundCPUNsPerPkt < 0 || dp.EmptyRoundNs <= 0 || dp.IdleCPUShare <= 0 || dp.IdleCPUShare >= 1 {
 		t.Errorf("poll-loop figures: %+v", dp)
 	}
 	if !strings.Contains(dp.Summary, "2 workers") || !strings.Contains(dp.Summary, "connections 64 (fallback 0), joins 64 accepted 0 rejected") {

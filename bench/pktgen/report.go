@@ -274,7 +274,11 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		row("Mpps per worker", "%.3f", dp.MppsPerWorker)
 		row("worker ns/pkt (full loop: RX, classify, translate, route, TX)", "%.0f", dp.NsPerPkt)
 		row("worker CPU ns/pkt (worker threads' CPU clocks, busy part) / Mpps per worker on its own core", "%.0f / %.3f", dp.CPUNsPerPkt, dp.CPUMppsPerWorker)
-		row("worker CPU ns/pkt in rounds that received packets (busy part minus its empty rounds)", "%.0f", dp.RxRoundCPUNsPerPkt)
+		if dp.RxRoundCPUNsPerPkt > 0 {
+			row("worker CPU ns/pkt in rounds that received packets (busy part minus its empty rounds)", "%.0f", dp.RxRoundCPUNsPerPkt)
+		} else {
+			row("worker CPU ns/pkt in rounds that received packets (busy part minus its empty rounds)", "%s", "n/a (the busy part's empty rounds cost less than the others: a worker shares the generator's CPU)")
+		}
 		row("busy part: poll rounds / rounds with packets / packets per such round", "%d / %d / %.1f", dp.BusyRounds, dp.BusyRxRounds, dp.PktsPerRxRound)
 		row("empty poll round, worker CPU ns (outside the busy part) / share of worker CPU there", "%.0f / %.0f%%", dp.EmptyRoundNs, 100*dp.IdleCPUShare)
 		row("worker CPU ns/pkt (getrusage: process minus generator, busy part; before 2026-12-07)", "%.0f", dp.ProcessCPUNsPerPkt)
