@@ -194,9 +194,28 @@ func (e *Engine) anyEstablished(ci int32, c *conn) int {
 	return best
 }
 
+// windowRoom is the Scheduler's room: the bytes the client's receive
+// window (its last, relative to the highest DATA_ACK, I28) still takes
+// beyond the highest S->C byte sent, capped at S's bytes in flight
+// (DATA_ACK to that byte): S's congestion window is at least that, and
+// P sees no more of it. 0 before DATA_ACKs flow.
+func (e *Engine) windowRoom(ci int32, c *conn) uint64 {
+	if !c.dataAckOK {
+		return 0
+	}
+	win := uint64(c.winC)
+	if c.wsOK {
+		win <<= e.sub(ci, 0).ws
+	}
+	if edge := c.dataAck.Add(win); c.s2cNxt.LessThan(edge) {
+		return min(c.s2cNxt.Size(edge), c.dataAck.Size(c.s2cNxt))
+	}
+	return 0
+}
+
 // pick runs the scheduler, or returns -1 when no subflow is live.
 func (e *Engine) pick(now int64, ci int32, c *conn) int {
-	j := pickFrom(e.scheds[c.sched], e.schedInfo(now, ci, c), int(c.rrLast))
+	j := pickFrom(e.scheds[c.sched], e.schedInfo(now, ci, c), int(c.rrLast), e.windowRoom(ci, c))
 	if j >= 0 {
 		c.rrLast = int8(j)
 	}
@@ -268,7 +287,7 @@ func (e *Engine) s2cData(now int64, p *Packet, ci int32, c *conn, dsn header.DSN
 				}
 			}
 			if usable && (e.isDead(now, s) || e.reinjectStale(now, ci, c, int(pc.Sub), s)) {
-				if pickFrom(e.scheds[c.sched], e.schedInfo(now, ci, c), int(c.rrLast)) < 0 {
+				if pickFrom(e.scheds[c.sched], e.schedInfo(now, ci, c), int(c.rrLast), 0) < 0 {
 					e.cnt.Retransmits++ // no live subflow: the original mapping alone
 					continue
 				}

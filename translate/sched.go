@@ -41,10 +41,14 @@ type SubflowInfo struct {
 
 // Scheduler picks the subflow that carries the next new S->C segment
 // (DESIGN 3.5). subs has one entry per subflow slot, last is the index the
-// previous pick returned (or -1). Pick returns an index of a Live entry,
-// or -1 when none is live. It must not allocate.
+// previous pick returned (or -1), and room is how many more bytes S can
+// send while a byte sent now waits for its delivery (Engine.windowRoom:
+// the client's receive window beyond the highest byte sent, capped at
+// S's bytes in flight, the part of its congestion window P can see; 0
+// while unknown); roomOrSoonest spends it. Pick returns an index of a
+// Live entry, or -1 when none is live. It must not allocate.
 type Scheduler interface {
-	Pick(subs []SubflowInfo, last int) int
+	Pick(subs []SubflowInfo, last int, room uint64) int
 }
 
 // MinRTT is the default scheduler: the lowest smoothed RTT among live,
@@ -54,16 +58,12 @@ type Scheduler interface {
 // only when no non-backup subflow is live.
 //
 // A full subflow still wins over the one with room when it would deliver
-// sooner even behind its bytes in flight: a path much longer than the
-// others (80 ms more) has room almost always, and the few segments sent
-// on it whenever the short path's small window looked full arrived 80 ms
-// behind the bytes around them and held the client's in-order delivery
-// (TestPathMinRTTDelayed). Paths of similar delay are unaffected: the
-// one with room delivers sooner.
+// sooner even behind its bytes in flight and the client's receive window
+// cannot hold what it delivers meanwhile (roomOrSoonest).
 type MinRTT struct{}
 
 // Pick implements Scheduler.
-func (MinRTT) Pick(subs []SubflowInfo, last int) int {
+func (MinRTT) Pick(subs []SubflowInfo, last int, room uint64) int {
 	for _, backup := range [2]bool{false, true} {
 		best, bestFull := -1, -1
 		var fullDelay int64
@@ -80,7 +80,7 @@ func (MinRTT) Pick(subs []SubflowInfo, last int) int {
 				bestFull, fullDelay = i, d
 			}
 		}
-		if j := roomOrSoonest(subs, best, bestFull, fullDelay); j >= 0 {
+		if j := roomOrSoonest(subs, best, bestFull, fullDelay, room); j >= 0 {
 			return j
 		}
 	}
@@ -115,17 +115,37 @@ func (s *SubflowInfo) delivery() int64 {
 	return max(s.MinRTT+int64(uint64(s.InFlight)*1e9/s.Rate), s.SRTT)
 }
 
-// roomOrSoonest ends MinRTT's and Weighted's pick: room is their choice
-// among subflows with window room, full the full one that would deliver
-// soonest (at fullDelay). The one with room, unless the full one's
-// delivery is measured and still sooner (a much longer path with room
-// against a short one behind a small window); the full one when nothing
-// has room; -1 when there is neither.
-func roomOrSoonest(subs []SubflowInfo, room, full int, fullDelay int64) int {
-	if room >= 0 && (full < 0 || !subs[full].measured() || subs[room].delivery() <= fullDelay) {
-		return room
+// roomOrSoonest ends MinRTT's and Weighted's pick: r is their choice
+// among subflows with window room, f the full one that would deliver
+// soonest (at fullDelay), room the Scheduler's room. It returns r, unless
+// f's delivery is measured, still sooner than r's, and the bytes f
+// delivers while the client waits for r's byte (f's rate x the
+// difference) exceed room: then f. It returns f when nothing has room,
+// -1 when there is neither.
+//
+// This is BLEST's test (Ferlin et al., IFIP Networking 2016) with S as
+// the sender: a byte on a slower path holds the client's DATA_ACK, and so
+// S's ack clock, until it arrives; the faster path keeps delivering
+// behind it only as far as S's window and the client's reach, and then
+// idles. A path 80 ms longer than a fast one fails it
+// (TestPathMinRTTDelayed: the few segments it got whenever the short
+// path's small window looked full held the whole connection), and so,
+// with S's window as small as BBR keeps it, does a cellular path 30 ms
+// longer than a 200 Mbit/s line (TestPathSchedulersHybrid; results/
+// path.md). Paths of similar delay are unaffected: the one with room
+// delivers sooner.
+func roomOrSoonest(subs []SubflowInfo, r, f int, fullDelay int64, room uint64) int {
+	if r < 0 {
+		return f
 	}
-	return full
+	if f < 0 || !subs[f].measured() {
+		return r
+	}
+	wait := subs[r].delivery() - fullDelay
+	if wait <= 0 || float64(subs[f].Rate)*float64(wait)/1e9 <= float64(room) {
+		return r
+	}
+	return f
 }
 
 // RoundRobin sends each new segment on the next live non-backup subflow
@@ -144,7 +164,7 @@ func roomOrSoonest(subs []SubflowInfo, room, full int, fullDelay int64) int {
 type RoundRobin struct{}
 
 // Pick implements Scheduler.
-func (RoundRobin) Pick(subs []SubflowInfo, last int) int {
+func (RoundRobin) Pick(subs []SubflowInfo, last int, room uint64) int {
 	n := len(subs)
 	if n == 0 {
 		return -1
@@ -204,7 +224,7 @@ func rrWindow(s *SubflowInfo) uint64 {
 type Weighted struct{}
 
 // Pick implements Scheduler.
-func (Weighted) Pick(subs []SubflowInfo, last int) int {
+func (Weighted) Pick(subs []SubflowInfo, last int, room uint64) int {
 	for _, backup := range [2]bool{false, true} {
 		best, bestFull := -1, -1
 		var bestCost float64
@@ -228,7 +248,7 @@ func (Weighted) Pick(subs []SubflowInfo, last int) int {
 				bestFull, fullDelay = i, d
 			}
 		}
-		if j := roomOrSoonest(subs, best, bestFull, fullDelay); j >= 0 {
+		if j := roomOrSoonest(subs, best, bestFull, fullDelay, room); j >= 0 {
 			return j
 		}
 	}
@@ -243,7 +263,7 @@ func (Weighted) Pick(subs []SubflowInfo, last int) int {
 type ActiveStandby struct{}
 
 // Pick implements Scheduler.
-func (ActiveStandby) Pick(subs []SubflowInfo, last int) int {
+func (ActiveStandby) Pick(subs []SubflowInfo, last int, room uint64) int {
 	for _, backup := range [2]bool{false, true} {
 		for i := range subs {
 			if subs[i].Live && subs[i].Backup == backup {
@@ -288,7 +308,7 @@ func (p *Priority) rank(port uint8) uint8 {
 }
 
 // Pick implements Scheduler.
-func (p *Priority) Pick(subs []SubflowInfo, last int) int {
+func (p *Priority) Pick(subs []SubflowInfo, last int, room uint64) int {
 	for _, backup := range [2]bool{false, true} {
 		best, bestFull := -1, -1
 		for i := range subs {
@@ -387,14 +407,14 @@ func (e *Engine) schedFor(dst netip.Addr) uint8 {
 
 // pickFrom runs scheduler s over subs, first without the stale subflows,
 // and with them only when no other subflow is live.
-func pickFrom(s Scheduler, subs []SubflowInfo, last int) int {
+func pickFrom(s Scheduler, subs []SubflowInfo, last int, room uint64) int {
 	stale := false
 	for i := range subs {
 		if subs[i].Live && subs[i].Stale {
 			subs[i].Live, stale = false, true
 		}
 	}
-	j := s.Pick(subs, last)
+	j := s.Pick(subs, last, room)
 	if j >= 0 || !stale {
 		return j
 	}
@@ -403,5 +423,5 @@ func pickFrom(s Scheduler, subs []SubflowInfo, last int) int {
 			subs[i].Live = true
 		}
 	}
-	return s.Pick(subs, last)
+	return s.Pick(subs, last, room)
 }

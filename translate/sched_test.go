@@ -58,7 +58,7 @@ func TestWeighted(t *testing.T) {
 		{"none", []SubflowInfo{{}, {}}, -1},
 	}
 	for _, tc := range tests {
-		if got := (Weighted{}).Pick(tc.subs, -1); got != tc.want {
+		if got := (Weighted{}).Pick(tc.subs, -1, 0); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
@@ -79,7 +79,7 @@ func TestWeightedShares(t *testing.T) {
 		for tick := 0; tick < 2000; tick++ {
 			// 250 units of new data per tick, the sum of the rates.
 			for k := 0; k < 250; k++ {
-				j := s.Pick(subs, last)
+				j := s.Pick(subs, last, 0)
 				last = j
 				subs[j].InFlight++
 				sent[j]++
@@ -110,7 +110,7 @@ func TestRoundRobinWindow(t *testing.T) {
 	pick := func(f, s uint32, last int) int {
 		a, b := fast, slow
 		a.InFlight, b.InFlight = f, s
-		return RoundRobin{}.Pick([]SubflowInfo{a, b}, last)
+		return RoundRobin{}.Pick([]SubflowInfo{a, b}, last, 0)
 	}
 	if j := pick(1e5, 1e5, 0); j != 1 {
 		t.Errorf("both with room, last 0: picked %d, want 1 (round robin)", j)
@@ -135,7 +135,7 @@ func TestRoundRobinWindow(t *testing.T) {
 	// Before any measurement the subflow's own window counts.
 	a, b := fast, slow
 	a.Rate, b.Rate, a.InFlight, b.InFlight = 0, 0, 1e5, 4e5
-	if j := (RoundRobin{}).Pick([]SubflowInfo{a, b}, 0); j != 1 {
+	if j := (RoundRobin{}).Pick([]SubflowInfo{a, b}, 0, 0); j != 1 {
 		t.Errorf("unmeasured, both with room: picked %d, want 1", j)
 	}
 	// In the closed loop of TestWeightedShares (rates 200 and 50 per
@@ -145,7 +145,7 @@ func TestRoundRobinWindow(t *testing.T) {
 	last := -1
 	for tick := 0; tick < 2000; tick++ {
 		for k := 0; k < 250; k++ {
-			j := RoundRobin{}.Pick(subs, last)
+			j := RoundRobin{}.Pick(subs, last, 0)
 			last = j
 			subs[j].InFlight += 4000
 			sent[j]++
@@ -180,7 +180,7 @@ func TestActiveStandby(t *testing.T) {
 		{"none", []SubflowInfo{{}, {Backup: true}}, -1},
 	}
 	for _, tc := range tests {
-		if got := (ActiveStandby{}).Pick(tc.subs, 0); got != tc.want {
+		if got := (ActiveStandby{}).Pick(tc.subs, 0, 0); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
@@ -219,7 +219,7 @@ func TestPriority(t *testing.T) {
 		{"none", []SubflowInfo{{Port: 2}}, -1},
 	}
 	for _, tc := range tests {
-		if got := p.Pick(tc.subs, 0); got != tc.want {
+		if got := p.Pick(tc.subs, 0, 0); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
@@ -235,11 +235,11 @@ func TestPickFromStale(t *testing.T) {
 		{Live: true, SRTT: 1, Window: 10, Stale: true},
 		{Live: true, SRTT: 50, Window: 10},
 	}
-	if got := pickFrom(MinRTT{}, subs, -1); got != 1 {
+	if got := pickFrom(MinRTT{}, subs, -1, 0); got != 1 {
 		t.Errorf("stale subflow picked over a live one: %d", got)
 	}
 	subs = []SubflowInfo{{Live: true, Window: 10, Stale: true}, {Live: false}}
-	if got := pickFrom(MinRTT{}, subs, -1); got != 0 {
+	if got := pickFrom(MinRTT{}, subs, -1, 0); got != 0 {
 		t.Errorf("only a stale subflow: %d, want 0", got)
 	}
 }
@@ -455,7 +455,7 @@ func TestPickAllocs(t *testing.T) {
 	subs := []SubflowInfo{{Live: true, Window: 10, Rate: 5, Port: 1}, {Live: true, Window: 10, Stale: true}}
 	p := NewPriority([]uint8{1, 0})
 	for _, s := range []Scheduler{MinRTT{}, RoundRobin{}, Weighted{}, ActiveStandby{}, &p} {
-		if n := testing.AllocsPerRun(100, func() { pickFrom(s, subs, 0) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { pickFrom(s, subs, 0, 0) }); n != 0 {
 			t.Errorf("%T: %v allocs per pick", s, n)
 		}
 	}
@@ -535,13 +535,13 @@ func TestRoundRobinSkipsFull(t *testing.T) {
 		{Live: true, MinRTT: 10 * ms, SRTT: 10 * ms, Rate: 25e6, Window: 1 << 20, InFlight: 2000},
 	}
 	for last, want := range []int{2, 2, 0} {
-		if j := (RoundRobin{}).Pick(subs, last); j != want {
+		if j := (RoundRobin{}).Pick(subs, last, 0); j != want {
 			t.Errorf("last %d: picked %d, want %d (1 is full)", last, j, want)
 		}
 	}
 	// Unmeasured: the subflow's own window.
 	subs[1].Rate, subs[1].Window, subs[1].InFlight = 0, initialWindow, initialWindow
-	if j := (RoundRobin{}).Pick(subs, 0); j != 2 {
+	if j := (RoundRobin{}).Pick(subs, 0, 0); j != 2 {
 		t.Errorf("unmeasured and full: picked %d, want 2", j)
 	}
 	// All full: the soonest delivery, 1 (10 + 2 ms) over 0 and 2
@@ -549,7 +549,85 @@ func TestRoundRobinSkipsFull(t *testing.T) {
 	subs[0].InFlight, subs[2].InFlight = 1e6, 1e6
 	subs[1].Rate, subs[1].InFlight = 6.25e6, 12500
 	subs[1].Window = 12500
-	if j := (RoundRobin{}).Pick(subs, 0); j != 1 {
+	if j := (RoundRobin{}).Pick(subs, 0, 0); j != 1 {
 		t.Errorf("all full: picked %d, want 1", j)
+	}
+}
+
+// TestRoomOrSoonestWindow: a fast path full by its window against a
+// slower one with room. The slower one is taken when the client's receive
+// window holds what the fast path delivers while the client waits for the
+// slower one's byte (BLEST's test), else the fast one; the same for
+// MinRTT and Weighted.
+func TestRoomOrSoonestWindow(t *testing.T) {
+	// Fast: 10 ms + 500 kB at 25 MB/s (200 Mbit/s) = 30 ms. Slow: 40 ms,
+	// empty, at 6.25 MB/s: it delivers 10 ms later, while the fast path
+	// delivers 250 kB.
+	subs := []SubflowInfo{
+		{Live: true, SRTT: 30e6, MinRTT: 10e6, Rate: 25e6, InFlight: 500e3, Window: 400e3},
+		{Live: true, SRTT: 40e6, MinRTT: 40e6, Rate: 6.25e6, InFlight: 0, Window: 500e3},
+	}
+	for _, s := range []Scheduler{MinRTT{}, Weighted{}} {
+		for _, tc := range []struct {
+			room uint64
+			want int
+		}{
+			{0, 0},       // window unknown or exhausted: the sooner delivery
+			{200e3, 0},   // the fast path would fill the window meanwhile
+			{250e3, 1},   // it just fits
+			{4 << 20, 1}, // a grown window: the slow path adds its rate
+			{1 << 62, 1}, // no overflow
+		} {
+			if got := s.Pick(subs, -1, tc.room); got != tc.want {
+				t.Errorf("%T room %d: picked %d, want %d", s, tc.room, got, tc.want)
+			}
+		}
+	}
+	// The slow one delivering sooner anyway, or the fast one unmeasured:
+	// the one with room, whatever the window.
+	fast := subs[0]
+	fast.Rate = 0
+	if got := (MinRTT{}).Pick([]SubflowInfo{fast, subs[1]}, -1, 0); got != 1 {
+		t.Errorf("unmeasured full path: picked %d, want the one with room", got)
+	}
+	fast = subs[0]
+	fast.InFlight = 2e6 // 10 ms + 80 ms of queue
+	if got := (MinRTT{}).Pick([]SubflowInfo{fast, subs[1]}, -1, 0); got != 1 {
+		t.Errorf("full path with a long queue: picked %d, want the one with room", got)
+	}
+}
+
+// TestWindowRoom: the scheduler's room is the client's window beyond the
+// highest byte sent, capped at S's bytes in flight (its window, as far as
+// P can see it), and 0 before DATA_ACKs flow or past the right edge.
+func TestWindowRoom(t *testing.T) {
+	f := newFixture(t)
+	ci, c := f.connIdx()
+	if !c.dataAckOK {
+		t.Fatal("fixture connection has no DATA_ACK yet")
+	}
+	ws := uint8(0)
+	if c.wsOK {
+		ws = f.e.sub(ci, 0).ws
+	}
+	c.winC = uint16(uint32(64<<10-1) >> ws) // about 64 KiB at subflow 0's scale
+	win := uint64(c.winC) << ws
+	for _, tc := range []struct {
+		flight, want uint64
+	}{
+		{0, 0},                   // nothing in flight: no window of S's to spend
+		{10 << 10, 10 << 10},     // S's flight is the smaller
+		{40 << 10, win - 40<<10}, // the window's rest is the smaller
+		{win, 0},                 // at the right edge
+		{win + 5, 0},             // past it (S overran a shrinking window)
+	} {
+		c.s2cNxt = c.dataAck.Add(tc.flight)
+		if got := f.e.windowRoom(ci, c); got != tc.want {
+			t.Errorf("flight %d, window %d: room %d, want %d", tc.flight, win, got, tc.want)
+		}
+	}
+	c.dataAckOK = false
+	if got := f.e.windowRoom(ci, c); got != 0 {
+		t.Errorf("before DATA_ACK: room %d, want 0", got)
 	}
 }

@@ -134,7 +134,7 @@ func TestSchedulers(t *testing.T) {
 		{"roundrobin none", RoundRobin{}, []SubflowInfo{{}}, 0, -1},
 	}
 	for _, tc := range tests {
-		if got := tc.s.Pick(tc.subs, tc.last); got != tc.want {
+		if got := tc.s.Pick(tc.subs, tc.last, 0); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}

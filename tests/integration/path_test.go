@@ -324,6 +324,48 @@ func TestPathSchedulersShaped(t *testing.T) {
 	t.Logf("200/50 Mbit/s paths, 48 MB server to client: %v", results)
 }
 
+// TestPathSchedulersHybrid: the hybrid-access pair of 3GPP ATSSS
+// deployments, a fixed line and a cellular path: 200 and 50 Mbit/s with
+// 10 and 40 ms of round trip. 48 MB server to client under each scheduler
+// and over the faster path alone; delivery is byte-exact and both access
+// ports carry data with two subflows; rates and splits are reported.
+func TestPathSchedulersHybrid(t *testing.T) {
+	delayTopology(t, 1, 2)
+	shapePaths(t, 200e6, 50e6)
+	setPath(t, 1, "both", "--delay", "5ms")
+	setPath(t, 2, "both", "--delay", "20ms")
+	const size = 48 << 20
+	results := map[string]string{}
+	for _, tc := range []struct {
+		name, sched string
+		subflows    string
+	}{
+		{"path1-alone", "minrtt", "1"},
+		{"roundrobin", "roundrobin", "8"},
+		{"minrtt", "minrtt", "8"},
+		{"weighted", "weighted", "8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := startPathProxy(t, "", "scheduler = \""+tc.sched+"\"", "max_subflows = "+tc.subflows)
+			ctx := withTimeout(t, 3*time.Minute)
+			client, server := e.connect(ctx, true)
+			defer client.Close()
+			defer server.Close()
+			s := down(t, client, server, 73, size, 0, nil)
+			if tc.subflows != "1" {
+				e.checkJoin(t)
+			}
+			b1, b2 := s2cBytes(e.p.mustScrape(t))
+			results[tc.name] = fmt.Sprintf("%.0f Mbit/s (p1 %.1f MB, p2 %.1f MB)", rate(s), b1/1e6, b2/1e6)
+			t.Logf("%s: %s", tc.name, results[tc.name])
+			if tc.subflows != "1" && (b1 == 0 || b2 == 0) {
+				t.Errorf("server-to-client bytes per access port: p1 %.0f, p2 %.0f; want both > 0", b1, b2)
+			}
+		})
+	}
+	t.Logf("200/50 Mbit/s paths, 10/40 ms, 48 MB server to client: %v", results)
+}
+
 // TestPathMinRTTDelayed: path 2 gets 80 ms of extra RTT (40 ms each
 // way); minrtt keeps most server-to-client data on path 1. The same 64 MB
 // download runs under weighted and roundrobin too, each on a flexcp of its
