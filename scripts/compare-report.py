@@ -59,6 +59,7 @@ def main():
         "flexcp": f"flexcp, AF_XDP, 1 worker, idle {idle}",
         "flexcp-poll": "flexcp, AF_XDP, 1 worker, idle poll",
         "flexcp-routed": "flexcp routing plain TCP (path 1, not translated)",
+        "flexcp-1sf": "flexcp, MPTCP client held to one subflow (path 1, translated)",
         "kernel": "Linux MPTCP end to end, kernel forwarding (CPU = softirq)",
         "nginx-1w": "nginx stream, 1 worker",
         "nginx-2w": "nginx stream, 2 workers",
@@ -66,7 +67,7 @@ def main():
         "haproxy-2t": "haproxy tcp, nbthread 2",
         "baseline": "baseline: no traffic",
     }
-    order = ["testpmd", "flexcp", "flexcp-poll", "flexcp-routed", "kernel", "nginx-1w", "nginx-2w", "haproxy-1t", "haproxy-2t"]
+    order = ["testpmd", "flexcp", "flexcp-poll", "flexcp-routed", "flexcp-1sf", "kernel", "nginx-1w", "nginx-2w", "haproxy-1t", "haproxy-2t"]
     present = [n for n in order if any(r["name"] == n for r in rows)]
     proxies = [n for n in ["nginx-1w", "nginx-2w", "haproxy-1t", "haproxy-2t"] if n in present]
 
@@ -145,6 +146,22 @@ def main():
         w(f"| {label[n]} | {fmt(val(n, 'throughput', 'c2s'))} | {pct(cpu(n, 'throughput', 'c2s'))} | "
           f"{fmt(val(n, 'throughput', 's2c'))} | {pct(cpu(n, 'throughput', 's2c'))} | {pct(val(n, 'path2_share'))} |")
     w("")
+
+    # The gap to testpmd, step by step.
+    steps = [("testpmd", "testpmd io forwarding, plain TCP"), ("flexcp-routed", "flexcp's dataplane, the same plain TCP (routed)"),
+             ("flexcp-1sf", "+ translation: MPTCP client, one subflow"), ("flexcp", "+ the second subflow (the full job)")]
+    if all(get(n, "throughput", "c2s") is not None for n, _ in steps):
+        w("## Where flexcp's gap to testpmd goes")
+        w("")
+        w("Each row adds one thing to the row above; the ratios are to testpmd.")
+        w("")
+        w("| step | client->server | ratio | server->client | ratio |")
+        w("| --- | --- | --- | --- | --- |")
+        for n, what in steps:
+            c, s_ = val(n, "throughput", "c2s"), val(n, "throughput", "s2c")
+            tc, ts = val("testpmd", "throughput", "c2s"), val("testpmd", "throughput", "s2c")
+            w(f"| {what} | {fmt(c)} | {fmt(c / tc if tc else None)}x | {fmt(s_)} | {fmt(s_ / ts if ts else None)}x |")
+        w("")
 
     # Fixed load.
     w(f"## CPU at a fixed offered load (iperf3 -b {meta['rate']})")

@@ -17,6 +17,10 @@
 #             with a plain TCP client ("flexcp routed"), the same traffic
 #             testpmd forwards. Throughput and ping-pong are also measured
 #             with idle = "poll" ("flexcp-poll"), which spins as testpmd does.
+#             Two more throughput rows split flexcp's gap to testpmd: a plain
+#             TCP client routed through flexcp ("flexcp-routed", testpmd's
+#             traffic) and an MPTCP client limited to one subflow
+#             ("flexcp-1sf": translated, no join).
 #   kernel    Linux forwarding in PREFIX-p, MPTCP end to end (client and
 #             server MPTCP).
 #   nginx     nginx stream, worker_processes 1 and 2, listening on
@@ -65,7 +69,8 @@
 #        {"name": "flexcp", "direction": "c2s", "metric": "throughput",
 #         "value": 2.41, "unit": "Gbit/s", "cpu": 97.5}
 #        name       system: testpmd, flexcp, flexcp-poll (idle poll: tput
-#                   and pingpong only), flexcp-routed, kernel,
+#                   and pingpong only), flexcp-routed (tput and pingpong),
+#                   flexcp-1sf (tput), kernel,
 #                   nginx-1w, nginx-2w, haproxy-1t, haproxy-2t, baseline
 #        direction  "c2s", "s2c" or "both" (short, pingpong, baseline)
 #        metric     throughput (Gbit/s, median of RUNS)
@@ -451,6 +456,13 @@ if want flexcp; then
 	fi
 	start_flexcp "$IDLE"
 	tput flexcp "mptcpize run" 198.18.3.2 "$fpid"
+	# Where the gap to testpmd goes: the same flexcp carrying testpmd's
+	# traffic (a plain TCP client over path 1: routed, not translated),
+	# then an MPTCP client held to one subflow (translated, no join).
+	tput flexcp-routed "" 198.18.3.2 "$fpid"
+	ip netns exec "$NSC" ip mptcp limits set subflows 0 add_addr_accepted 0
+	tput flexcp-1sf "mptcpize run" 198.18.3.2 "$fpid"
+	ip netns exec "$NSC" ip mptcp limits set subflows 2 add_addr_accepted 2
 	load flexcp "mptcpize run" 198.18.3.2 "$fpid"
 	shortc flexcp 198.18.3.2:5300 1 "$fpid"
 	pingpong flexcp 198.18.3.2:5300 1 "$fpid"
