@@ -60,9 +60,10 @@ func TestARPNotForUs(t *testing.T) {
 }
 
 func TestARPResolution(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *Config) { c.PendingPerNeighbor = 4 })
 	mk := func() Frame { return udp4(t, 0, p0MAC, "198.18.1.2", "198.18.2.2", 64, 10, false) }
-	// First packet: an ARP request goes out, the packet waits.
+	// First packet: an ARP request goes out, the packet waits; the fifth
+	// finds the queue of four full.
 	in := []Frame{mk(), mk(), mk(), mk(), mk()}
 	tx, free := e.run(10, in...)
 	if len(tx) != 1 || len(free) != 1 || e.drops()[DropPendingFull] != 1 {
@@ -120,6 +121,41 @@ func TestARPResolution(t *testing.T) {
 	tx, _ = e.run(32*sec, mk())
 	if len(tx) != 1 {
 		t.Fatalf("after confirmation: tx %d (a probe would make 2)", len(tx))
+	}
+}
+
+// TestPendingHoldsOneBurst: with the default queue, one receive burst
+// (32 frames) for a next hop not yet resolved waits whole for the reply,
+// which releases it in order; only a 33rd frame before the reply is
+// dropped as pending_full. The queue used to hold 4, and the other 28
+// frames of such a burst were dropped.
+func TestPendingHoldsOneBurst(t *testing.T) {
+	e := newEnv(t, nil)
+	if n := e.fw.t.cfg.PendingPerNeighbor; n != 32 {
+		t.Fatalf("default PendingPerNeighbor %d, want 32", n)
+	}
+	mk := func() Frame { return udp4(t, 0, p0MAC, "198.18.1.2", "198.18.2.2", 64, 10, false) }
+	in := make([]Frame, 32)
+	for i := range in {
+		in[i] = mk()
+	}
+	tx, free := e.run(10, in...)
+	if len(tx) != 1 || len(free) != 0 || len(e.drops()) != 0 || e.fw.Counters().PendingPackets != 32 {
+		t.Fatalf("tx %d free %d drops %v pending %d; want the request alone and 32 waiting", len(tx), len(free), e.drops(), e.fw.Counters().PendingPackets)
+	}
+	extra := mk()
+	_, free = e.run(11, extra)
+	if len(free) != 1 || free[0] != extra.Ref || e.drops()[DropPendingFull] != 1 {
+		t.Fatalf("33rd frame: free %v drops %v; want it dropped as pending_full", free, e.drops())
+	}
+	tx, _ = e.run(20, arpFrame(t, 1, layers.ARPReply, peer1MAC, p1MAC, "198.18.2.2", "198.18.2.1", p1MAC))
+	if len(tx) != 32 {
+		t.Fatalf("released %d, want 32", len(tx))
+	}
+	for i, o := range tx {
+		if o.Ref != in[i].Ref {
+			t.Fatalf("%d: ref %d, want %d (order kept)", i, o.Ref, in[i].Ref)
+		}
 	}
 }
 
