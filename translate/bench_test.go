@@ -301,3 +301,21 @@ func BenchmarkStatePerConnection(b *testing.B) {
 	b.ReportMetric(float64(recs*16), "B/conn-mappings-idle")
 	b.ReportMetric(perSlot+float64(recs*16), "B/conn-idle")
 }
+
+// BenchmarkMissPlain: a plain TCP segment of a flow the engine does not
+// track (NOP, NOP, timestamps, 1000 bytes), passed to be routed: a header
+// parse, a flow-table miss and the walk over its options for an MPTCP
+// option (I33).
+func BenchmarkMissPlain(b *testing.B) {
+	f := newFixture(b)
+	ts := []byte{optNOP, optNOP, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2}
+	plain := simBuild(simC0, simS, 40999, 5201, 1000, 2000, ackF, 1024, ts, make([]byte, 1000))
+	f.prime(plain, Access)
+	var clk pktClock
+	b.ReportAllocs()
+	clk.start(b)
+	for i := 0; i < b.N; i++ {
+		f.runHdr(b, plain, Access, Pass)
+	}
+	clk.stop(b)
+}

@@ -62,6 +62,19 @@ const (
 	// On a connection the client reset, some of these are also answered
 	// with an RST to S (Counters.ClosedResets, I32).
 	DropClosed
+	// DropStrayMPTCP: a client segment other than a SYN that carries an
+	// MPTCP option (kind 30), toward a destination the proxy translates,
+	// whose 4-tuple names no connection or subflow: the rest of a join P
+	// reset (the client's duplicate ACKs in flight after a no_join_ack
+	// rejection), of a connection whose state ended (linger, idle
+	// timeout, a restart), or forged. Routed, it would reach the TCP-only
+	// server untranslated, with subflow sequence numbers or a join's
+	// 4-tuple; P answers it with an RST carrying MP_TCPRST instead, as
+	// the endpoint of that subflow without a connection (RFC 8684 3.2 and
+	// 3.6, RFC 9293 3.10.7.1), except an RST, which is only dropped, and a
+	// packet P does not parse (IPv4 options, IPv6 extension headers),
+	// dropped without an answer (docs/translation.md I33).
+	DropStrayMPTCP
 	// DropReasonCount is the number of drop reasons.
 	DropReasonCount
 )
@@ -70,7 +83,7 @@ var dropReasonNames = [DropReasonCount]string{
 	"malformed", "no_mapping", "no_headroom", "option_space", "alloc_failed",
 	"emit_full", "bad_state", "unsupported", "no_subflow", "stale",
 	"key_exhausted", "map_full", "dss_checksum", "map_conflict", "rst_out_of_window",
-	"closed",
+	"closed", "stray_mptcp",
 }
 
 // String returns the reason's metric label.

@@ -364,9 +364,70 @@ func (e *Engine) unparsed(p *Packet) Verdict {
 	pk.sport = uint16(l4[0])<<8 | uint16(l4[1])
 	pk.dport = uint16(l4[2])<<8 | uint16(l4[3])
 	if _, _, ok := e.lookup(pk, p.Side); !ok {
+		if p.Side == Access && e.strayUnparsed(l4) {
+			// I33 for a packet P cannot rewrite into an RST: dropped.
+			return e.drop(DropStrayMPTCP)
+		}
 		return Pass
 	}
 	return e.drop(reason)
+}
+
+// strayUnparsed reports whether l4, the TCP header of a client packet
+// parse refused and lookup did not find (e.pk holds its addresses and
+// ports), is a stray MPTCP segment (I33): a valid data offset, not a SYN,
+// an MPTCP option, a translated destination.
+func (e *Engine) strayUnparsed(l4 []byte) bool {
+	if len(l4) < header.TCPMinimumSize {
+		return false
+	}
+	t := header.TCP(l4)
+	n := t.DataOffset()
+	if n < header.TCPMinimumSize || n > len(l4) || t.Flags()&(header.TCPFlagSyn|header.TCPFlagAck|header.TCPFlagRst) == header.TCPFlagSyn {
+		return false
+	}
+	pk := &e.pk
+	return option.HasMPTCP(l4[header.TCPMinimumSize:n]) && e.cfg.translates(addr(&pk.dst, pk.v6), pk.dport)
+}
+
+// stray decides the fate of a client segment that lookup did not find,
+// that is not a SYN and that carries an MPTCP option (I33). Toward a
+// destination the config does not translate it is an MPTCP connection
+// between the client and an MPTCP server, routed unchanged. Toward one it
+// translates, the server speaks only TCP and must never see it: routed,
+// it reached the server untranslated (a join's 4-tuple the server does
+// not know, or subflow 0's subflow sequence numbers on T0, which the
+// server may take for its connection's bytes), and the server's RST came
+// back to the client untranslated too. These are the client's duplicate
+// ACKs still in flight after P reset a join that raced the close (a
+// no_join_ack rejection frees the join at the first of them), segments
+// of a connection whose state ended (linger, idle timeout, a restart of
+// flexcp), or forgeries.
+//
+// P answers as the endpoint of the subflow, which it is for every join
+// subflow (DESIGN 3.2): RFC 9293 3.10.7.1 has a host answer a segment
+// for which it has no connection with an RST (an RST itself is dropped),
+// and RFC 8684 3.2 and 3.8 do the same for a join it will not take,
+// with MP_TCPRST "MPTCP-specific error" (3.6). An RST rather than a
+// silent drop, because the client otherwise keeps retransmitting into a
+// subflow nobody holds (until its own timeouts, minutes for an
+// established one), and because it is what the client got before, from
+// the server. The RST is the segment rewritten in place: no allocation,
+// and nothing is sent that a segment did not bring (no amplification).
+// With several workers a segment reaches the engine that owns its
+// 4-tuple (a join subflow's classifier entry is in place before P's
+// SYN/ACK leaves, docs/steering.md), so a miss here is a segment of no
+// connection, never one of another worker's.
+func (e *Engine) stray(p *Packet) Verdict {
+	pk := &e.pk
+	if !e.cfg.translates(addr(&pk.dst, pk.v6), pk.dport) {
+		return Pass
+	}
+	e.cnt.Drops[DropStrayMPTCP]++
+	if pk.flags&header.TCPFlagRst != 0 {
+		return Drop
+	}
+	return e.resetSender(p, tcpRstMPTCP)
 }
 
 // ipv6TCP walks the extension headers of ip (RFC 8200 section 4: hop-by-
@@ -451,6 +512,14 @@ func (e *Engine) Process(now int64, p *Packet) Verdict {
 			if pk.opts.Present.Has(option.MPTCPOther) && e.cfg.translates(addr(&pk.dst, pk.v6), pk.dport) {
 				e.cnt.ConnFallback[FallbackVersion]++
 			}
+			return Pass
+		}
+		// Not ours and not a SYN: plain TCP routed through flexcp, unless
+		// it carries an MPTCP option (I33). The walk over the option kinds
+		// costs a plain segment a few steps, and nothing without options
+		// (BenchmarkMissPlain: no difference above the noise, 2026-12-07).
+		if pk.tcpHL > header.TCPMinimumSize && option.HasMPTCP(pk.tcp[header.TCPMinimumSize:pk.tcpHL]) {
+			return e.stray(p)
 		}
 		return Pass
 	}

@@ -97,7 +97,8 @@ func TestMapConflict(t *testing.T) {
 // TestUntranslatableOnTrackedFlow: packets of a tracked connection that
 // the engine cannot translate (IPv4 options, a first fragment, a bad TCP
 // data offset) are dropped and counted, never routed untranslated; the
-// same packets of an untracked 4-tuple pass (routed as they are).
+// same packets of an untracked 4-tuple pass (routed as they are), unless
+// they carry an MPTCP option (I33: dropped as stray_mptcp).
 func TestUntranslatableOnTrackedFlow(t *testing.T) {
 	f := newFixture(t)
 	withOpts := func(ip []byte) []byte {
@@ -130,6 +131,8 @@ func TestUntranslatableOnTrackedFlow(t *testing.T) {
 		binary.BigEndian.PutUint16(out[20:], 40999)
 		return out
 	}
+	s0 := &f.m.c.sub[0]
+	plain := simBuild(simC0, simS, 40999, 5201, s0.isn+1, s0.peerISN+1, header.TCPFlagAck|header.TCPFlagPsh, 1024, nil, make([]byte, 100))
 	for _, tc := range []struct {
 		name   string
 		in     []byte
@@ -140,7 +143,10 @@ func TestUntranslatableOnTrackedFlow(t *testing.T) {
 		{"first fragment", firstFrag(f.c2sData), Drop, DropUnsupported},
 		{"bad data offset", badOffset(f.c2sData), Drop, DropMalformed},
 		{"server ip options", withOpts(f.s2cAck), Drop, DropUnsupported},
-		{"untracked ip options", withOpts(untracked(f.c2sData)), Pass, DropReasonCount},
+		// I33: an untracked segment with an MPTCP option (c2sData
+		// carries a DSS) never reaches S; without one it is routed.
+		{"untracked ip options", withOpts(untracked(f.c2sData)), Drop, DropStrayMPTCP},
+		{"untracked ip options plain tcp", withOpts(plain), Pass, DropReasonCount},
 		{"untracked bad data offset", badOffset(untracked(f.c2sData)), Pass, DropReasonCount},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -126,18 +126,30 @@ func (e *Engine) joinSynAck(p *Packet, c *conn, s *subflow, ws bool) Verdict {
 // client and counts the reason (I17).
 func (e *Engine) rejectJoin(p *Packet, why JoinReject) Verdict {
 	e.cnt.JoinsRejected[why]++
+	reason := uint8(tcpRstMPTCP)
+	if why == JoinTableFull || why == JoinTooManySubflows {
+		reason = tcpRstResources
+	}
+	return e.resetSender(p, reason)
+}
+
+// resetSender rewrites the parsed client packet p into an RST with
+// MP_TCPRST reason back to its sender, as a host answers a segment for
+// which it has no connection (RFC 9293 3.10.7.1): its sequence number is
+// the segment's ack (0 if it has none), and it acknowledges SEG.SEQ +
+// SEG.LEN (SYN and FIN count one each).
+func (e *Engine) resetSender(p *Packet, reason uint8) Verdict {
 	pk := &e.pk
 	seq, ack := header.Seq32(0), pk.seq.Add(uint32(pk.payLen))
 	flags := uint8(header.TCPFlagRst | header.TCPFlagAck)
 	if pk.flags&header.TCPFlagSyn != 0 {
 		ack = ack.Add(1)
 	}
+	if pk.flags&header.TCPFlagFin != 0 {
+		ack = ack.Add(1)
+	}
 	if pk.flags&header.TCPFlagAck != 0 {
 		seq = pk.ack
-	}
-	reason := uint8(tcpRstMPTCP)
-	if why == JoinTableFull || why == JoinTooManySubflows {
-		reason = tcpRstResources
 	}
 	e.ow.n = 0
 	e.ow.tcpRst(reason)

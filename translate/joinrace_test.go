@@ -15,7 +15,9 @@ import (
 // an ACK with a DSS DATA_FIN, repeated, then a FIN retransmitted with
 // backoff. P dropped each as bad_state until the linger ended, about 7 s
 // and 9 drops per such connection. Now the first of them frees the join
-// and resets the subflow, counted as joins_rejected{no_join_ack}.
+// and resets the subflow, counted as joins_rejected{no_join_ack}; the
+// copies that follow find no subflow and are answered with RSTs too,
+// never routed to S (I33, counted as stray_mptcp).
 func TestJoinRacingClose(t *testing.T) {
 	for _, first := range []struct {
 		name  string
@@ -53,10 +55,37 @@ func TestJoinRacingClose(t *testing.T) {
 			if f.e.ActiveSubflows() != subs {
 				t.Errorf("subflows %d, want %d (the join freed)", f.e.ActiveSubflows(), subs)
 			}
-			// The client's segments still in flight no longer belong to
-			// a connection: they pass untranslated, as after the linger.
-			if v, _ := f.send(t, ack, Access, 1); v != Pass || f.e.cnt.Drops[DropBadState] != bad {
-				t.Errorf("repeat: %v, bad_state %d; want Pass and no bad_state", v, f.e.cnt.Drops[DropBadState])
+			// I33: the client's duplicates of that ACK, already in flight
+			// (one or two in the captures), no longer belong to a subflow.
+			// Routed, they reached S untranslated (a 4-tuple it does not
+			// know: it answered RSTs); now P answers each with an RST of
+			// its own, and nothing goes toward S.
+			stray := f.e.cnt.Drops[DropStrayMPTCP]
+			join := f.m.c.sub[1].addr // the join's address; its port is 50002
+			for i := range 2 {
+				v, out := f.send(t, ack, Access, 1)
+				if v != Forward || len(out) != 1 {
+					t.Fatalf("duplicate %d: %v, %d out; want one RST", i, v, len(out))
+				}
+				for _, q := range out {
+					if q.Side != Access {
+						t.Fatalf("duplicate %d: a packet toward S", i)
+					}
+				}
+				rst, o := checkOut(t, &out[0])
+				ip := out[0].Bytes()
+				if rst.Flags()&header.TCPFlagRst == 0 || !o.mpRst || o.dss || rst.Seq() != synack.Seq().Add(1) ||
+					rst.DestinationPort() != 50002 || rst.SourcePort() != 5201 || [4]byte(ip[16:20]) != [4]byte(join[:4]) {
+					t.Errorf("duplicate %d: flags %#x seq %d MP_TCPRST %v to %v:%d; want an RST at SYN/ACK+1 with MP_TCPRST to the join's address",
+						i, rst.Flags(), rst.Seq(), o.mpRst, ip[16:20], rst.DestinationPort())
+				}
+			}
+			if got := f.e.cnt.Drops[DropStrayMPTCP] - stray; got != 2 || f.e.cnt.Drops[DropBadState] != bad {
+				t.Errorf("stray_mptcp +%d, bad_state %d -> %d; want +2 and no bad_state", got, bad, f.e.cnt.Drops[DropBadState])
+			}
+			if f.e.ActiveSubflows() != subs || f.e.ActiveConnections() != 1 || f.e.cnt.JoinsRejected[JoinNoJoinAck] != 1 {
+				t.Errorf("after the duplicates: subflows %d connections %d no_join_ack %d; want %d, 1, 1",
+					f.e.ActiveSubflows(), f.e.ActiveConnections(), f.e.cnt.JoinsRejected[JoinNoJoinAck], subs)
 			}
 		})
 	}

@@ -59,7 +59,9 @@ type Config struct {
 	// rounded up to a power of two (default 1024).
 	NeighborCapacity int
 	// PendingPerNeighbor bounds the packets queued for one unresolved next
-	// hop (default 4).
+	// hop (default 32: one receive burst of DPDK's usual size, so a burst
+	// that arrives for a next hop not yet resolved waits whole for the
+	// reply; 4 dropped the rest of such a burst as pending_full).
 	PendingPerNeighbor int
 	// PendingTotal bounds the packets queued for all unresolved next hops
 	// of a worker (default 256).
@@ -137,7 +139,7 @@ func Build(cfg Config) (*Table, error) {
 		}
 	}
 	def(&c.NeighborCapacity, 1024)
-	def(&c.PendingPerNeighbor, 4)
+	def(&c.PendingPerNeighbor, 32)
 	def(&c.PendingTotal, 256)
 	def(&c.MaxTries, 3)
 	def(&c.ICMPErrorRate, 100)

@@ -77,8 +77,17 @@ const (
 	// DropNeighborTableFull: no neighbor entry could be made for the next
 	// hop (all candidate slots static).
 	DropNeighborTableFull
-	// DropPendingFull: the next hop is being resolved and its queue, or the
-	// global pending pool, is full.
+	// DropPendingFull: the next hop is being resolved and its queue
+	// (Config.PendingPerNeighbor), or the worker's pending pool
+	// (Config.PendingTotal), is full. It happens only while a next hop
+	// has no address: the first packets toward it (flexcp just started,
+	// with peers whose caches already hold flexcp's MAC and so never ask
+	// for it; or a next hop first used by a burst), or a new resolution
+	// after the next hop failed (neighbor_failed). A reachable entry that
+	// turns stale keeps forwarding while it is probed, so steady traffic
+	// never queues. More frames than the queue holds arriving before the
+	// reply are dropped, as RFC 4861 7.2.2 and RFC 1122 2.3.2.2 allow (a
+	// small queue, at least one packet).
 	DropPendingFull
 	// DropPendingExpired: queued for a next hop that never resolved, or
 	// whose entry was evicted.

@@ -177,6 +177,34 @@ func (f *Forwarder) learn(now int64, port uint16, a *[16]byte, mac MAC, create b
 	return true
 }
 
+// confirm records that (port, a), whose link-layer address the entry
+// already holds, answered a solicitation: a solicited Neighbor
+// Advertisement without a Target Link-Layer Address option (RFC 4861
+// 7.2.5: with the S flag set, the entry becomes REACHABLE; the address
+// stays). Linux sends exactly that in answer to a unicast NS (it adds the
+// option only when the NS went to a multicast address; net/ipv6/ndisc.c,
+// ndisc_recv_ns), which is how the stale probes of resolve go out. It
+// reports whether an entry was confirmed; one still resolving (no address
+// yet) or failed is not (RFC 4861 7.2.5: such an advertisement is
+// discarded).
+func (f *Forwarder) confirm(now int64, port uint16, a *[16]byte) bool {
+	s := f.lookupNeighbor(port, a)
+	if s < 0 {
+		return false
+	}
+	e := &f.neigh[s]
+	switch e.state {
+	case nsStatic:
+		return true
+	case nsReachable:
+		e.time = now
+		e.probe = 0
+		e.tries = 0
+		return true
+	}
+	return false
+}
+
 // resolve finds the MAC of next hop (port, a) for the frame fr, whose
 // Ethernet header is already written but for its destination. It returns
 // the MAC and VerdictTX, or VerdictPending when fr has been queued, or
@@ -225,7 +253,9 @@ func (f *Forwarder) resolve(now int64, port uint16, a *[16]byte, fr *Frame, out 
 	}
 }
 
-// queue puts fr on e's pending queue or drops it.
+// queue puts fr on e's pending queue or drops it (DropPendingFull: more
+// frames for a next hop than Config.PendingPerNeighbor arrived while its
+// first request was out, or the worker's pool is full).
 func (f *Forwarder) queue(e *neighbor, fr *Frame, out *Output) Verdict {
 	if !f.enqueuePending(e, fr) {
 		return f.dropFrame(fr, DropPendingFull, out)

@@ -60,9 +60,10 @@ func TestARPNotForUs(t *testing.T) {
 }
 
 func TestARPResolution(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *Config) { c.PendingPerNeighbor = 4 })
 	mk := func() Frame { return udp4(t, 0, p0MAC, "198.18.1.2", "198.18.2.2", 64, 10, false) }
-	// First packet: an ARP request goes out, the packet waits.
+	// First packet: an ARP request goes out, the packet waits; the fifth
+	// finds the queue of four full.
 	in := []Frame{mk(), mk(), mk(), mk(), mk()}
 	tx, free := e.run(10, in...)
 	if len(tx) != 1 || len(free) != 1 || e.drops()[DropPendingFull] != 1 {
@@ -120,6 +121,41 @@ func TestARPResolution(t *testing.T) {
 	tx, _ = e.run(32*sec, mk())
 	if len(tx) != 1 {
 		t.Fatalf("after confirmation: tx %d (a probe would make 2)", len(tx))
+	}
+}
+
+// TestPendingHoldsOneBurst: with the default queue, one receive burst
+// (32 frames) for a next hop not yet resolved waits whole for the reply,
+// which releases it in order; only a 33rd frame before the reply is
+// dropped as pending_full. The queue used to hold 4, and the other 28
+// frames of such a burst were dropped.
+func TestPendingHoldsOneBurst(t *testing.T) {
+	e := newEnv(t, nil)
+	if n := e.fw.t.cfg.PendingPerNeighbor; n != 32 {
+		t.Fatalf("default PendingPerNeighbor %d, want 32", n)
+	}
+	mk := func() Frame { return udp4(t, 0, p0MAC, "198.18.1.2", "198.18.2.2", 64, 10, false) }
+	in := make([]Frame, 32)
+	for i := range in {
+		in[i] = mk()
+	}
+	tx, free := e.run(10, in...)
+	if len(tx) != 1 || len(free) != 0 || len(e.drops()) != 0 || e.fw.Counters().PendingPackets != 32 {
+		t.Fatalf("tx %d free %d drops %v pending %d; want the request alone and 32 waiting", len(tx), len(free), e.drops(), e.fw.Counters().PendingPackets)
+	}
+	extra := mk()
+	_, free = e.run(11, extra)
+	if len(free) != 1 || free[0] != extra.Ref || e.drops()[DropPendingFull] != 1 {
+		t.Fatalf("33rd frame: free %v drops %v; want it dropped as pending_full", free, e.drops())
+	}
+	tx, _ = e.run(20, arpFrame(t, 1, layers.ARPReply, peer1MAC, p1MAC, "198.18.2.2", "198.18.2.1", p1MAC))
+	if len(tx) != 32 {
+		t.Fatalf("released %d, want 32", len(tx))
+	}
+	for i, o := range tx {
+		if o.Ref != in[i].Ref {
+			t.Fatalf("%d: ref %d, want %d (order kept)", i, o.Ref, in[i].Ref)
+		}
 	}
 }
 
@@ -285,6 +321,94 @@ func TestNDPResolution(t *testing.T) {
 	_, free = e.fw.tickOnly(e, 8+3*sec)
 	if len(free) != 1 || e.drops()[DropPendingExpired] != 1 || e.fw.Counters().NSSent != 4 {
 		t.Fatalf("free %d drops %v ns %d", len(free), e.drops(), e.fw.Counters().NSSent)
+	}
+}
+
+// naFrameNoTLLA is a Neighbor Advertisement with the given flags and no
+// Target Link-Layer Address option, as Linux answers a unicast NS.
+func naFrameNoTLLA(t *testing.T, port uint16, src, dst, target string, srcMAC, dstMAC MAC, flags uint8) Frame {
+	ip := &layers.IPv6{Version: 6, HopLimit: 255, NextHeader: layers.IPProtocolICMPv6, SrcIP: net.ParseIP(src), DstIP: net.ParseIP(dst)}
+	ic := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(layers.ICMPv6TypeNeighborAdvertisement, 0)}
+	ic.SetNetworkLayerForChecksum(ip)
+	na := &layers.ICMPv6NeighborAdvertisement{Flags: flags, TargetAddress: net.ParseIP(target)}
+	return mkFrame(t, port, ethL(srcMAC, dstMAC, layers.EthernetTypeIPv6), ip, ic, na)
+}
+
+// TestNDPStaleConfirmedWithoutTLLA: a stale IPv6 entry is probed with a
+// unicast NS; Linux answers that with a solicited NA without a Target
+// Link-Layer Address option, which must confirm the entry (RFC 4861
+// 7.2.5). Before, it was dropped as ndp_not_for_us, and under steady
+// traffic the next hop failed after MaxTries probes: 5 s of
+// neighbor_failed drops, then a new resolution (pending_full). A NA
+// without the option and without the S flag confirms nothing, and one
+// for a next hop still resolving is discarded.
+func TestNDPStaleConfirmedWithoutTLLA(t *testing.T) {
+	for _, copied := range []bool{false, true} {
+		name := "received"
+		if copied {
+			name = "copied from another worker"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			mk := func() Frame { return udp6(t, 0, p0MAC, "2001:db8:1::2", "2001:db8:2::2", 64, 10) }
+			deliver := func(now int64, na Frame) {
+				if copied {
+					e.fw.Learn(now, &na, e.out)
+					e.sink.FlushOutput(e.out)
+					e.sink.tx, e.sink.free = nil, nil
+					return
+				}
+				e.run(now, na)
+			}
+			e.run(1, mk())
+			e.run(2, naFrameFor(t, 1, "2001:db8:2::2", "2001:db8:2::1", "2001:db8:2::2", peer1MAC, p1MAC))
+			// Steady traffic, one packet every 100 ms for 100 s: each
+			// time the entry turns stale it is probed, and the NA without
+			// the option confirms it.
+			probes := 0
+			for now := 3 * int64(1e8); now < 100*sec; now += sec / 10 {
+				tx, _ := e.run(now, mk())
+				for _, o := range tx {
+					p := parse(o)
+					ns, ok := p.Layer(layers.LayerTypeICMPv6NeighborSolicitation).(*layers.ICMPv6NeighborSolicitation)
+					if !ok {
+						continue
+					}
+					ip := p.Layer(layers.LayerTypeIPv6).(*layers.IPv6)
+					if !ip.DstIP.Equal(net.ParseIP("2001:db8:2::2")) || !ns.TargetAddress.Equal(net.ParseIP("2001:db8:2::2")) {
+						t.Fatalf("probe to %v for %v; want a unicast NS to the neighbor", ip.DstIP, ns.TargetAddress)
+					}
+					probes++
+					deliver(now+1, naFrameNoTLLA(t, 1, "2001:db8:2::2", "2001:db8:2::1", "2001:db8:2::2", peer1MAC, p1MAC, 0x40))
+				}
+				if len(tx) == 0 {
+					t.Fatalf("at %d ms: nothing forwarded (drops %v)", now/1e6, e.drops())
+				}
+			}
+			if probes != 3 || e.drops()[DropNeighborFailed] != 0 || e.drops()[DropPendingFull] != 0 {
+				t.Errorf("probes %d drops %v; want one probe per 30 s stale period and no drop", probes, e.drops())
+			}
+			// Without the S flag: not a confirmation.
+			now := 140 * sec
+			tx, _ := e.run(now, mk()) // stale: probe
+			if len(tx) != 2 {
+				t.Fatalf("stale: tx %d, want a probe and the packet", len(tx))
+			}
+			before := e.drops()[DropNDPNotForUs]
+			deliver(now+1, naFrameNoTLLA(t, 1, "2001:db8:2::2", "2001:db8:2::1", "2001:db8:2::2", peer1MAC, p1MAC, 0x20))
+			if !copied && e.drops()[DropNDPNotForUs] != before+1 {
+				t.Errorf("unsolicited NA without the option: drops %v, want one more ndp_not_for_us", e.drops())
+			}
+			if tx, _ := e.run(now+sec, mk()); len(tx) != 2 {
+				t.Errorf("after an unsolicited NA: tx %d, want another probe (the entry is still stale)", len(tx))
+			}
+			// A next hop still resolving: discarded, its packet waits.
+			e.run(now+2*sec, udp6(t, 0, p0MAC, "2001:db8:1::2", "2001:db8:2::3", 64, 10))
+			deliver(now+2*sec+1, naFrameNoTLLA(t, 1, "2001:db8:2::3", "2001:db8:2::1", "2001:db8:2::3", peer1MAC, p1MAC, 0x60))
+			if e.fw.Counters().PendingPackets != 1 {
+				t.Errorf("pending %d after a NA without an address for an incomplete entry, want 1", e.fw.Counters().PendingPackets)
+			}
+		})
 	}
 }
 

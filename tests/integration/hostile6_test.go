@@ -173,6 +173,11 @@ func TestHostileWireIPv6(t *testing.T) {
 			o[1] = 10
 			c2.send(t, ipTCP(tcpSeg{v6: true, src6: cli2, dst6: srv, sport: 43003, dport: 5002, seq: 7000, flags: tcpSYN, opts: o}))
 		}, outcome{metric: "flexcp_connections_fallback_total", label: `reason="version"`, n: 1, pass: passPort(43003)}},
+		{"DSS on an untracked 4-tuple: RST, never routed (I33)", func() {
+			s := untracked(42009, tcpACK, nil)
+			s.ack, s.opts = 77777, dataAck()
+			c1.send(t, ipTCP(s))
+		}, strayReset(42009, 77777)},
 		{"MP_JOIN with an unknown token", func() {
 			tok, _ := mptcpKeyHash(rc.keyP)
 			c2.send(t, ipTCP(tcpSeg{v6: true, src6: cli2, dst6: srv, sport: 43001, dport: 5002, seq: 5000, flags: tcpSYN, opts: optJoinSyn(tok^0x5a5a5a5a, 7)}))

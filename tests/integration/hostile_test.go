@@ -142,6 +142,11 @@ func TestHostileWire(t *testing.T) {
 			s.opts = []byte{30, 5, 0x01, 0x01, 0}
 			c1.send(t, ipTCP(s))
 		}, outcome{metric: "flexcp_connections_fallback_total", label: `reason="version"`, n: 1, pass: passPort(42007)}},
+		{"DSS on an untracked 4-tuple: RST, never routed (I33)", func() {
+			s := untracked(42009, tcpACK, nil)
+			s.ack, s.opts = 77777, dataAck()
+			c1.send(t, ipTCP(s))
+		}, strayReset(42009, 77777)},
 		{"MP_JOIN with an unknown token", func() {
 			tok, _ := mptcpKeyHash(rc.keyP)
 			c2.send(t, ipTCP(tcpSeg{src: cli2, dst: srv, sport: 43001, dport: 5002, seq: 5000, flags: tcpSYN, opts: optJoinSyn(tok^0x5a5a5a5a, 7)}))
@@ -286,6 +291,8 @@ type hostileOutcome struct {
 	atLeast       bool               // healthy traffic may grow it too
 	pass          func(*rawSeg) bool // non-nil: a packet it matches must arrive in the server namespace (routed unchanged)
 	reack         bool               // flexcp answers the raw client with an ACK and forwards no payload
+	reset         func(*rawSeg) bool // non-nil: flexcp answers with an RST it matches on the client's interface, and nothing of the case reaches the server namespace
+	sport         uint16             // with reset: the case's source port, which no packet in the server namespace may carry
 }
 
 // hostileCase is one hostile input: send puts it on the wire.
@@ -298,6 +305,17 @@ type hostileCase struct {
 // hostileDrop is the outcome "dropped once, counted under reason".
 func hostileDrop(reason string) hostileOutcome {
 	return hostileOutcome{metric: "flexcp_drops_total", label: `reason="` + reason + `"`, n: 1}
+}
+
+// strayReset is the outcome of a client segment with an MPTCP option on
+// a 4-tuple flexcp does not track, sent from port sport with ack ack
+// (docs/translation.md I33): counted once as translate_stray_mptcp and
+// answered with an RST to sport at seq ack; nothing reaches the server.
+func strayReset(sport uint16, ack uint32) hostileOutcome {
+	o := hostileDrop("translate_stray_mptcp")
+	o.sport = sport
+	o.reset = func(s *rawSeg) bool { return s.dport == sport && s.flags&tcpRST != 0 && s.seq == ack }
+	return o
 }
 
 // passPort matches a routed segment by its source port.
@@ -356,6 +374,26 @@ func runHostileCases(t *testing.T, p *proxy, rc *rawClient, cli, srv *rawIface, 
 				t.Errorf("%s: %s{%s} grew by %v after %d sends, want %v per send that reached flexcp (at least one)", tc.name, w.metric, w.label, got, sends, w.n)
 			default:
 				t.Logf("%s: %s{%s} +%v", tc.name, w.metric, w.label, got)
+			}
+		}
+		if w.reset != nil {
+			// As for a pass-through case, the RST may be lost on the way
+			// (or by the sniffer): the input is sent again, up to 3 times.
+			var ok bool
+			for try := 0; try < 3 && !ok; try++ {
+				if try > 0 {
+					t.Logf("%s: no RST seen yet (sniffer drops so far: %d), sending again", tc.name, cli.drops())
+					tc.send()
+				}
+				_, ok = cli.wait(mc, 5*time.Second, w.reset)
+			}
+			if !ok {
+				t.Errorf("%s: no RST came back to the client", tc.name)
+			}
+			if _, ok := srv.wait(m, time.Second, passPort(w.sport)); ok {
+				t.Errorf("%s: the segment reached the server namespace", tc.name)
+			} else {
+				t.Logf("%s: answered with an RST, nothing routed to the server", tc.name)
 			}
 		}
 		if w.reack {

@@ -37,6 +37,9 @@ func checkParseInvariants(t *testing.T, block []byte, flags uint8, hasData bool)
 	if ok == o.Malformed {
 		t.Fatalf("Parse returned %v with Malformed %v", ok, o.Malformed)
 	}
+	if got, want := HasMPTCP(block), o.Present&SetMPTCP != 0; got != want {
+		t.Fatalf("HasMPTCP %v, Parse found MPTCP options %v", got, want)
+	}
 	limit := min(len(block), MaxBlockLen)
 	if o.Malformed && int(o.BadOff) >= limit {
 		t.Fatalf("BadOff %d outside the block of %d", o.BadOff, limit)

@@ -195,6 +195,39 @@ type Options struct {
 	MPTCPRst    MPTCPRstOpt
 }
 
+// HasMPTCP reports whether block holds an MPTCP option (kind 30) before
+// an EOL or a malformed length ends it: the answer of Parse's
+// Present&SetMPTCP != 0, from a walk over the kinds and lengths that
+// decodes nothing. The translator asks it of client segments it has no
+// state for (docs/translation.md I33); a block with only NOPs and a
+// timestamp costs three steps.
+func HasMPTCP(block []byte) bool {
+	if len(block) > MaxBlockLen {
+		block = block[:MaxBlockLen]
+	}
+	for i := 0; i < len(block); {
+		switch block[i] {
+		case KindEOL:
+			return false
+		case KindNOP:
+			i++
+			continue
+		}
+		if len(block)-i < 2 {
+			return false
+		}
+		n := int(block[i+1])
+		if n < 2 || n > len(block)-i {
+			return false
+		}
+		if block[i] == KindMPTCP {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
 // Span returns the offset and length in the block of the last option of
 // type id, or ok false if there is none.
 func (o *Options) Span(id ID) (off, n int, ok bool) {

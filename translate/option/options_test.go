@@ -417,6 +417,39 @@ func TestParseMalformed(t *testing.T) {
 	}
 }
 
+// TestHasMPTCP: HasMPTCP finds a kind-30 option of any subtype or length
+// wherever the walk reaches it, and nothing past an EOL or a malformed
+// length, like Parse (checkParseInvariants compares the two on every
+// block of the tests and the fuzz corpus).
+func TestHasMPTCP(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		want bool
+	}{
+		{"empty", nil, false},
+		{"NOP NOP timestamps", []byte{1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2}, false},
+		{"DSS", blockDSSAck32, true},
+		{"timestamps then DSS", append([]byte{1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2}, blockDSSAck32...), true},
+		{"kind 30 of length 2", []byte{KindMPTCP, 2, 1, 1}, true},
+		{"unknown subtype", []byte{KindMPTCP, 4, 0xf0, 0}, true},
+		{"after EOL", append([]byte{0}, blockDSSAck32...), false},
+		{"after a length of 0", append([]byte{0xfe, 0}, blockDSSAck32...), false},
+		{"length past the block", []byte{KindMPTCP, 8, 0x20, 0}, false},
+		{"kind 30 without length", []byte{1, 1, 1, KindMPTCP}, false},
+		{"beyond 40 bytes", append(bytes.Repeat([]byte{1}, 40), blockDSSAck32...), false},
+	} {
+		if got := HasMPTCP(tt.in); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+		var o Options
+		o.Parse(tt.in, ack, false)
+		if got := o.Present&SetMPTCP != 0; got != tt.want {
+			t.Errorf("%s: Parse finds MPTCP %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 // TestParseReuse checks that a reused Options forgets the previous block.
 func TestParseReuse(t *testing.T) {
 	var o Options
