@@ -97,7 +97,6 @@ func (w *Worker) publishCounters() {
 		mc.Drops[r].Store(v)
 	}
 	mc.Drops[dropTxFull].Store(w.txRefused)
-	mc.CoreReordered.Store(w.coreReordered)
 	mc.AcksThinned.Store(w.acksThinned)
 	mc.Drops[dropNoMbuf].Store(c.AllocFailures)
 	mc.ARPRequestsSent.Store(c.ARPRequestsSent)

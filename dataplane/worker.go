@@ -57,16 +57,14 @@ type Worker struct {
 	txPending bool  // the Output lists go out with the next pollAll
 	lastFlush int64 // clock of the last flush
 	txRefused uint64
-	// coreReordered counts TX lists toward core ports that ord put back
-	// in sequence order; acksThinned the server's pure ACKs thinAcks
-	// removed (order.go).
-	coreReordered uint64
-	acksThinned   uint64
-	ord           *orderScratch
-	txPkts        []uint64 // per port, owner-only
-	txBytes       []uint64
-	rxPkts        []uint64
-	rxBytes       []uint64
+	// acksThinned counts the server's pure ACKs thin.thinAcks removed
+	// (thin.go).
+	acksThinned uint64
+	thin        *thinScratch
+	txPkts      []uint64 // per port, owner-only
+	txBytes     []uint64
+	rxPkts      []uint64
+	rxBytes     []uint64
 
 	lastPublish int64
 	mc          *metrics.Counters // published counters, see publishCounters
@@ -117,7 +115,7 @@ func newWorker(d *Dataplane, id, cpu int) (*Worker, error) {
 		return nil, fmt.Errorf("dataplane: worker %d: %w", id, err)
 	}
 	w.out = fwd.NewOutput(np, 2*burst, 2*burst, w)
-	w.ord = newOrderScratch(2 * burst)
+	w.thin = newThinScratch(burst)
 	for i := range d.ports {
 		sd := translate.Access
 		if d.ports[i].Conf.Role == config.RoleCore {
@@ -187,9 +185,6 @@ func (w *Worker) stageOutput(o *fwd.Output) {
 	for port, list := range o.TX {
 		if len(list) == 0 {
 			continue
-		}
-		if w.side[port] == translate.Core && w.ord.orderBySeq(list) {
-			w.coreReordered++
 		}
 		txm := w.txp[port]
 		for i := range list {
@@ -441,7 +436,7 @@ func (w *Worker) poll(t int64, pi, n int) int {
 	frames := w.frames[:n]
 	if w.eng != nil && w.side[pi] == translate.Core {
 		var removed []uintptr
-		if frames, removed = w.ord.thinAcks(frames); len(removed) > 0 {
+		if frames, removed = w.thin.thinAcks(frames); len(removed) > 0 {
 			for _, ref := range removed {
 				w.free(ref)
 			}

@@ -105,7 +105,6 @@ type descs struct {
 	sackTableMisses                        *prometheus.Desc
 	stalePrompts                           *prometheus.Desc
 	closedResets                           *prometheus.Desc
-	coreReordered                          *prometheus.Desc
 	acksThinned                            *prometheus.Desc
 	ethdev                                 [8]*prometheus.Desc
 	poolInUse, poolCapacity                *prometheus.Desc
@@ -209,7 +208,6 @@ func NewCollector(o Options) (*Collector, error) {
 	d.stalePrompts = desc("stale_prompts_total", "Stale subflows for which the server was prompted to retransmit by duplicate ACKs.", w)
 	d.closedResets = desc("closed_resets_total", "RSTs answering server segments on connections the client had reset.", w)
 	d.acksThinned = desc("server_acks_thinned_total", "Server pure ACKs freed before translation: a later pure ACK of the same connection in the same RX burst superseded them.", w)
-	d.coreReordered = desc("core_reordered_bursts_total", "TX bursts toward the server whose segments were put back in sequence order (client data read from several access ports in one round).", w)
 	for i, n := range ethdevNames {
 		d.ethdev[i] = desc("ethdev_"+n[0]+"_total", n[1], []string{"port"})
 	}
@@ -235,7 +233,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		d.connOpened, d.connClosed, d.connActive, d.connFallback,
 		d.sfOpened, d.sfClosed, d.sfActive, d.joinsAccepted, d.joinsRejected,
 		d.xlatSegments, d.xlatBytes, d.genACKs, d.splitRetrans, d.reinjections, d.sackTableMisses, d.stalePrompts,
-		d.closedResets, d.coreReordered, d.acksThinned, d.poolInUse, d.poolCapacity, d.mapTrees, d.mapRecords, d.tokens,
+		d.closedResets, d.acksThinned, d.poolInUse, d.poolCapacity, d.mapTrees, d.mapRecords, d.tokens,
 	} {
 		ch <- x
 	}
@@ -300,7 +298,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			{d.genACKs, &k.GeneratedACKs}, {d.splitRetrans, &k.SplitRetransmissions},
 			{d.reinjections, &k.Reinjections}, {d.sackTableMisses, &k.SackTableMisses},
 			{d.stalePrompts, &k.StalePrompts}, {d.closedResets, &k.ClosedResets},
-			{d.coreReordered, &k.CoreReordered}, {d.acksThinned, &k.AcksThinned},
+			{d.acksThinned, &k.AcksThinned},
 		} {
 			counter(x.desc, x.v.Load(), name)
 		}

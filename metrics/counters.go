@@ -103,13 +103,9 @@ type Counters struct {
 	// segments on a connection the client had reset (MP_FASTCLOSE or an
 	// RST on its last subflow), at most one per connection per 100 ms.
 	ClosedResets atomic.Uint64
-	// CoreReordered counts TX bursts toward core ports whose TCP segments
-	// the worker put back in sequence order (data of one connection read
-	// from several access ports in one round; dataplane/order.go).
-	CoreReordered atomic.Uint64
 	// AcksThinned counts the server's pure ACKs a worker freed before
 	// translation because a later pure ACK of the same connection in the
-	// same burst superseded them (dataplane/order.go).
+	// same burst superseded them (dataplane/thin.go).
 	AcksThinned atomic.Uint64
 	// Path is the path quality per access port (path.go).
 	Path [MaxPorts]PathCounters

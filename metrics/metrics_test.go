@@ -182,7 +182,6 @@ func TestScrape(t *testing.T) {
 		w0.ICMPEchoRepliesSent.Add(5)
 		w0.GeneratedACKs.Add(9)
 		w0.ClosedResets.Add(3)
-		w0.CoreReordered.Add(5)
 		w0.AcksThinned.Add(7)
 	}()
 	for i := 0; i < 3; i++ {
@@ -219,7 +218,6 @@ func TestScrape(t *testing.T) {
 		{"echo", `flexcp_icmp_echo_replies_sent_total{worker="0"}`, 5},
 		{"generated acks", `flexcp_generated_acks_total{worker="0"}`, 9},
 		{"closed resets", `flexcp_closed_resets_total{worker="0"}`, 3},
-		{"core reordered bursts", `flexcp_core_reordered_bursts_total{worker="0"}`, 5},
 		{"server acks thinned", `flexcp_server_acks_thinned_total{worker="0"}`, 7},
 		{"zero closed resets, idle worker", `flexcp_closed_resets_total{worker="lcore2"}`, 0},
 		{"ethdev ipackets", `flexcp_ethdev_ipackets_total{port="p1"}`, 101},

@@ -91,79 +91,6 @@ func equalRefs(a, b []uintptr) bool {
 	return true
 }
 
-// TestOrderCoreOutput: each connection's segments come out in sequence
-// order (serial arithmetic across the wrap), everything else keeps its
-// order, and a list in order is left as it is.
-func TestOrderCoreOutput(t *testing.T) {
-	const d = fACK | fPSH
-	tests := []struct {
-		name  string
-		in    []seg
-		want  []uintptr // refs, 1-based positions of in
-		moved bool
-	}{
-		{"two ports interleaved", []seg{
-			{conn: 1, seq: 100, flags: d, payload: 10}, {conn: 1, seq: 120, flags: d, payload: 10},
-			{conn: 1, seq: 110, flags: d, payload: 10}, {conn: 1, seq: 130, flags: d, payload: 10},
-		}, []uintptr{1, 3, 2, 4}, true},
-		{"two connections each in order", []seg{
-			{conn: 1, seq: 100, flags: d, payload: 10}, {conn: 2, seq: 5, flags: d, payload: 10},
-			{conn: 1, seq: 110, flags: d, payload: 10}, {conn: 2, seq: 15, flags: d, payload: 10},
-		}, []uintptr{1, 2, 3, 4}, false},
-		{"across the wrap", []seg{
-			{conn: 1, seq: 10, flags: d, payload: 10}, {conn: 1, seq: 0xfffffff0, flags: d, payload: 16},
-			{conn: 1, seq: 0, flags: d, payload: 10},
-		}, nil, true},
-		{"ipv6", []seg{
-			{conn: 1, seq: 200, flags: d, payload: 10, v6: true}, {conn: 1, seq: 190, flags: d, payload: 10, v6: true},
-		}, []uintptr{2, 1}, true},
-		{"equal sequence numbers keep their order (an ACK, then data)", []seg{
-			{conn: 1, seq: 100, flags: fACK}, {conn: 1, seq: 100, flags: d, payload: 10}, {conn: 1, seq: 90, flags: d, payload: 10},
-		}, nil, true},
-		{"one frame", []seg{{conn: 1, seq: 1, flags: d, payload: 1}}, []uintptr{1}, false},
-	}
-	o := newOrderScratch(64)
-	for _, tc := range tests {
-		list := frames(tc.in)
-		moved := o.orderBySeq(list)
-		if moved != tc.moved {
-			t.Errorf("%s: moved %v, want %v", tc.name, moved, tc.moved)
-		}
-		got := refs(list)
-		if tc.want != nil && !equalRefs(got, tc.want) {
-			t.Errorf("%s: order %v, want %v", tc.name, got, tc.want)
-		}
-		// Whatever the expected order, each connection's sequence
-		// numbers must now ascend (serially), and equal ones keep their
-		// relative order.
-		last := map[uint64]segKey{}
-		for i, fr := range list {
-			k := frameKey(fr.Buf[fr.Off : fr.Off+fr.Len])
-			k.idx = uint16(fr.Ref)
-			if p, ok := last[k.flow]; ok && (int32(k.seq-p.seq) < 0 || k.seq == p.seq && k.idx < p.idx) {
-				t.Errorf("%s: position %d: seq %d (ref %d) after %d (ref %d)", tc.name, i, k.seq, k.idx, p.seq, p.idx)
-			}
-			last[k.flow] = k
-		}
-	}
-	// Frames that are not TCP keep their order among themselves.
-	list := frames([]seg{{notTCP: true}, {conn: 1, seq: 50, flags: d, payload: 1}, {conn: 1, seq: 40, flags: d, payload: 1}, {notTCP: true, seq: 1}})
-	o.orderBySeq(list)
-	if got := refs(list); !equalRefs(got, []uintptr{1, 4, 3, 2}) {
-		t.Errorf("with non-TCP frames: order %v, want [1 4 3 2]", got)
-	}
-	tmpl := frames([]seg{{conn: 1, seq: 2, flags: d, payload: 1}, {conn: 1, seq: 1, flags: d, payload: 1}})
-	l := make([]fwd.Frame, 2)
-	if n := testing.AllocsPerRun(100, func() {
-		copy(l, tmpl)
-		if !o.orderBySeq(l) {
-			t.Fatal("orderBySeq left an out-of-order pair")
-		}
-	}); n != 0 {
-		t.Errorf("orderBySeq allocates: %v allocations per run", n)
-	}
-}
-
 // TestThinAcks: of a run of one connection's pure ACKs in a burst, those
 // a later pure ACK (ack at least as high) supersedes are removed, with
 // their Refs returned; data, SYN, FIN and RST segments, ACKs of other
@@ -202,7 +129,7 @@ func TestThinAcks(t *testing.T) {
 			{conn: 1, ack: 100}, {conn: 1, ack: 100, flags: fACK},
 		}, []uintptr{1, 2}, nil},
 	}
-	o := newOrderScratch(64)
+	o := newThinScratch(64)
 	for _, tc := range tests {
 		list := frames(tc.in)
 		kept, removed := o.thinAcks(list)
@@ -225,13 +152,13 @@ func TestThinAcks(t *testing.T) {
 	}
 }
 
-// FuzzFrameKeys: ackKey and frameKey accept any bytes without a panic
+// FuzzFrameKeys: tcpSegment and ackKey accept any bytes without a panic
 // (frames on the core port can be anything the forwarder let through).
 func FuzzFrameKeys(f *testing.F) {
 	f.Add(seg{conn: 1, seq: 1, ack: 2, flags: fACK}.frame(0).Buf)
 	f.Add(seg{conn: 1, flags: fACK, v6: true}.frame(0).Buf)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		frameKey(b)
+		tcpSegment(b)
 		ackKey(b)
 	})
 }
