@@ -60,17 +60,18 @@ func (s *Hasher) HMAC(key1, key2 uint64, msg []byte) [HMACLen]byte {
 	if len(msg) > maxMsgLen {
 		panic("mpcrypto: HMAC message longer than 32 bytes")
 	}
-	// RFC 2104: H(K^opad || H(K^ipad || msg)), K zero-padded to a block.
-	for i := range blockSize {
-		s.inner[i] = 0x36
-		s.outer[i] = 0x5c
-	}
-	var k [16]byte
-	binary.BigEndian.PutUint64(k[0:], key1)
-	binary.BigEndian.PutUint64(k[8:], key2)
-	for i, b := range k {
-		s.inner[i] ^= b
-		s.outer[i] ^= b
+	// RFC 2104: H(K^opad || H(K^ipad || msg)), K zero-padded to a block:
+	// K's 16 bytes xored with the pad, then the pad byte alone, written
+	// a word at a time (byte loops over both blocks were a tenth of an
+	// HMAC).
+	const ipad, opad = 0x3636363636363636, 0x5c5c5c5c5c5c5c5c
+	binary.BigEndian.PutUint64(s.inner[0:], key1^ipad)
+	binary.BigEndian.PutUint64(s.inner[8:], key2^ipad)
+	binary.BigEndian.PutUint64(s.outer[0:], key1^opad)
+	binary.BigEndian.PutUint64(s.outer[8:], key2^opad)
+	for i := 16; i < blockSize; i += 8 {
+		binary.LittleEndian.PutUint64(s.inner[i:], ipad)
+		binary.LittleEndian.PutUint64(s.outer[i:], opad)
 	}
 	n := copy(s.inner[blockSize:], msg)
 	ih := sha256.Sum256(s.inner[:blockSize+n])
