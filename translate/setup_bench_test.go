@@ -218,3 +218,24 @@ func BenchmarkHandshakeJoin(b *testing.B) {
 func nanotime() int64 { return int64(time.Since(benchEpoch)) }
 
 var benchEpoch = time.Now()
+
+// TestFreeSlotsZero: connections set up (handshake and join) in waves and
+// released by the timers leave every free slot zero (I34), twice over the
+// same slots, and the second round sets up every connection again from
+// slots newConn and takeJoinSlot no longer clear.
+func TestFreeSlotsZero(t *testing.T) {
+	sb := newSetupBench(t, NewRandomKeys(256, nil))
+	for round := 0; round < 2; round++ {
+		for first := 0; first < 512; first += setupWave {
+			sb.wave(t, first, setupWave)
+		}
+		if n := sb.e.ActiveConnections(); n != 512 {
+			t.Fatalf("round %d: %d connections", round, n)
+		}
+		sb.release(t)
+		checkSlab(t, sb.e)
+	}
+	if c := sb.e.Counters(); c.JoinsAccepted != 1024 || c.ConnOpened != 1024 {
+		t.Fatalf("joins %d, connections %d, want 1024", c.JoinsAccepted, c.ConnOpened)
+	}
+}
