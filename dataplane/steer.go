@@ -10,6 +10,7 @@ import (
 	"github.com/flexcp/flexcp/nicconf"
 	"github.com/flexcp/flexcp/steering"
 	"github.com/flexcp/flexcp/translate"
+	"github.com/flexcp/flexcp/translate/mpcrypto"
 )
 
 // Multicore (DESIGN.md section 5, docs/steering.md). With several workers
@@ -312,6 +313,7 @@ func (d *Dataplane) newSteerState(w *Worker, cfg *translate.Config) (*steerState
 	if err != nil {
 		return nil, fmt.Errorf("dataplane: worker %d: key pool: %w", w.id, err)
 	}
+	pool.SetHash(mpcrypto.KeyHash) // SHA-256 on the SHA extensions where the CPU has them
 	if err := pool.Fill(); err != nil {
 		return nil, fmt.Errorf("dataplane: worker %d: key pool: %w", w.id, err)
 	}

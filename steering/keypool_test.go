@@ -157,3 +157,38 @@ func TestKeyPoolCryptoRandom(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyPoolSetHash: a pool given a hash function computes every
+// candidate's token and IDSN with it (and keeps the same keys as with
+// crypto/sha256 from the same random source); nil restores the default.
+func TestKeyPoolSetHash(t *testing.T) {
+	enc, _ := NewTokenEncoding(4)
+	ref, _ := NewKeyPool(enc, 1, 64, newTestRand(9))
+	p, _ := NewKeyPool(enc, 1, 64, newTestRand(9))
+	var calls uint64
+	p.SetHash(func(key uint64) (uint32, uint64) {
+		calls++
+		return keyHash(key)
+	})
+	if err := ref.Fill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Fill(); err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 || calls != p.Hashes() || p.Hashes() != ref.Hashes() {
+		t.Fatalf("hash called %d times, pool counted %d hashes, default pool %d", calls, p.Hashes(), ref.Hashes())
+	}
+	for ref.Len() > 0 {
+		a, _ := ref.Get()
+		b, _ := p.Get()
+		if a != b {
+			t.Fatalf("key %+v, want %+v", b, a)
+		}
+	}
+	p.SetHash(nil)
+	before := calls
+	if _, err := p.Refill(8); err != nil || calls != before {
+		t.Fatalf("after SetHash(nil): %v, hash called %d more times", err, calls-before)
+	}
+}

@@ -195,8 +195,9 @@ func (e *Engine) sub(ci int32, j int) *subflow {
 	return &e.subs[e.conns[ci].subIdx[j-1]]
 }
 
-// takeJoinSlot gives join subflow j of connection ci a zeroed slot from
-// the slab; it reports false when the slab is empty.
+// takeJoinSlot gives join subflow j of connection ci a slot from the
+// slab, zero as every free slot is (I34); it reports false when the slab
+// is empty.
 func (e *Engine) takeJoinSlot(ci int32, j int) bool {
 	n := len(e.joinFree)
 	if n == 0 {
@@ -204,12 +205,12 @@ func (e *Engine) takeJoinSlot(ci int32, j int) bool {
 	}
 	x := e.joinFree[n-1]
 	e.joinFree = e.joinFree[:n-1]
-	e.subs[x] = subflow{}
 	e.conns[ci].subIdx[j-1] = x
 	return true
 }
 
-// putJoinSlot returns the slot of join subflow j of connection ci.
+// putJoinSlot returns the slot of join subflow j of connection ci, zeroed
+// (I34).
 func (e *Engine) putJoinSlot(ci int32, j int) {
 	c := &e.conns[ci]
 	if x := c.subIdx[j-1]; x != 0 {
@@ -596,7 +597,10 @@ func (e *Engine) findToken(token uint32) int32 {
 	}
 }
 
-// newConn takes a free connection slot, or -1.
+// newConn takes a free connection slot, or -1. Its conn and subflow 0
+// are zero, as every free slot's are (I34: New allocates them zeroed,
+// release and undoConn zero them when they free the slot), so they are
+// written once per connection, not twice.
 func (e *Engine) newConn() int32 {
 	n := len(e.free)
 	if n == 0 {
@@ -604,8 +608,6 @@ func (e *Engine) newConn() int32 {
 	}
 	ci := e.free[n-1]
 	e.free = e.free[:n-1]
-	e.conns[ci] = conn{}
-	*e.sub(ci, 0) = subflow{}
 	e.nconn++
 	return ci
 }
@@ -646,6 +648,7 @@ func (e *Engine) release(ci int32) {
 	e.wheel.cancel(ci)
 	e.putSackTable(c)
 	*c = conn{}
+	*s0 = subflow{}
 	e.free = append(e.free, ci)
 	e.nconn--
 	e.cnt.ConnClosed++

@@ -170,6 +170,7 @@ func (e *Engine) undoConn(ci int32, cm dtree.ClientMap, ok1 bool, pm dtree.Proxy
 		e.flows.remove(hashA, uint32(ci)<<4)
 	}
 	e.conns[ci] = conn{}
+	*e.sub(ci, 0) = subflow{}
 	e.free = append(e.free, ci)
 	e.nconn--
 }

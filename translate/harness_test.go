@@ -146,6 +146,17 @@ func checkSlab(t testing.TB, e *Engine) {
 	if used+len(e.joinFree) != e.cfg.JoinSubflows {
 		t.Fatalf("subflow slab: %d join slots used + %d free != %d", used, len(e.joinFree), e.cfg.JoinSubflows)
 	}
+	// I34: a free slot is zero (newConn and takeJoinSlot do not clear it).
+	for _, ci := range e.free {
+		if e.conns[ci] != (conn{}) || e.subs[1+ci] != (subflow{}) {
+			t.Fatalf("I34: free connection slot %d is not zero: %+v, subflow 0 %+v", ci, e.conns[ci], e.subs[1+ci])
+		}
+	}
+	for _, x := range e.joinFree {
+		if e.subs[x] != (subflow{}) {
+			t.Fatalf("I34: free join slot %d is not zero: %+v", x, e.subs[x])
+		}
+	}
 	checkSackPool(t, e)
 }
 

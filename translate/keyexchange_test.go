@@ -3,6 +3,7 @@ package translate_test
 import (
 	"github.com/flexcp/flexcp/steering"
 	"github.com/flexcp/flexcp/translate"
+	"github.com/flexcp/flexcp/translate/mpcrypto"
 )
 
 // exchangeKeys is a translate.HashedKeySource over one pool of a
@@ -37,6 +38,7 @@ func init() {
 			if pools[c], err = x.Pool(c, 1024, nil); err != nil {
 				panic(err)
 			}
+			pools[c].SetHash(mpcrypto.KeyHash) // as the dataplane's workers do
 			keys[c] = exchangeKeys{pools[c]}
 		}
 		return keys, func() uint64 {

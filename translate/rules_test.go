@@ -138,6 +138,7 @@ func TestJoinRejects(t *testing.T) {
 	if f.e.ActiveSubflows() != subs || f.e.cnt.JoinsRejected[JoinTimeout] != 2 || f.e.ActiveConnections() != 1 {
 		t.Errorf("I21: join timeout: subflows %d rejected %v", f.e.ActiveSubflows(), f.e.cnt.JoinsRejected)
 	}
+	checkSlab(t, f.e) // I34: the timed-out joins' slots are zero again
 }
 
 // TestClientSubflowRst: an RST on one subflow closes it only (its slot is

@@ -251,11 +251,20 @@ func (m *Model) Establish(first, n int) error {
 // running the engine's Tick (key refill) between waves.
 func (m *Model) EstablishAll(wave int) error {
 	for first := 0; first < len(m.conns); first += wave {
-		if err := m.Establish(first, min(wave, len(m.conns)-first)); err != nil {
+		if err := m.EstablishWave(first, min(wave, len(m.conns)-first)); err != nil {
 			return err
 		}
-		m.tick(Nanotime())
 	}
+	return nil
+}
+
+// EstablishWave is one wave of EstablishAll: Establish(first, n), then the
+// engine's Tick (timed in Stats.TickNs).
+func (m *Model) EstablishWave(first, n int) error {
+	if err := m.Establish(first, n); err != nil {
+		return err
+	}
+	m.tick(Nanotime())
 	return nil
 }
 

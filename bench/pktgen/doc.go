@@ -11,9 +11,12 @@
 //     without the slots the engine preallocates (main goroutine, after GC);
 //  2. connection setup: full MP_CAPABLE handshakes plus one join per
 //     connection, in waves of 128 with Tick between waves, released by the
-//     engine's timers between batches; connections per second per worker,
-//     over wall time (model included) and over engine time; key_P's
-//     tokens name cores of a KeyCores-core proxy, drawn from one
+//     engine's timers between batches; the headline is connections per
+//     second of the engine's CPU time per core (SetupDefinition: the
+//     time inside ProcessBurst and Tick, scaled batch by batch by the
+//     worker thread's CPU time over its wall time), beside the same with
+//     the model's work and its spread over the batches; key_P's tokens
+//     name cores of a KeyCores-core proxy, drawn from one
 //     steering.KeyExchange with every pool's grinding timed, and the
 //     SHA-256 per key reported;
 //  3. data: N connections x M subflows per worker, ack-clocked, for the

@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/metrics"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +43,9 @@ type Options struct {
 	AckRatio int
 	// Workers is the number of engines, one per goroutine.
 	Workers int
-	// Pin pins worker i to CPU i mod NumCPU.
+	// Pin pins worker i to the (i mod n)-th of the n CPUs the process may
+	// run on when the run starts (its affinity mask: every CPU, or those
+	// taskset or a cpuset allow).
 	Pin bool
 	// IdleConns is K of the idle-memory phase (0: 10000; negative:
 	// skipped).
@@ -62,6 +65,8 @@ type Options struct {
 	// MTU of the model's paths (see model.Config.MTU; 0: 1500, or in the
 	// dataplane mode what the largest size needs).
 	MTU int
+
+	cpus []int // the CPUs Pin chooses from (fill)
 }
 
 func (o *Options) fill() error {
@@ -93,7 +98,30 @@ func (o *Options) fill() error {
 	if o.Direction == 0 {
 		o.Direction = model.Both
 	}
+	if o.cpus == nil {
+		o.cpus = allowedCPUs()
+	}
 	return nil
+}
+
+// allowedCPUs returns the CPUs the calling thread may run on, in order
+// (before any worker is pinned: the process's affinity mask).
+func allowedCPUs() []int {
+	var set unix.CPUSet
+	var cpus []int
+	if unix.SchedGetaffinity(0, &set) == nil {
+		for c := 0; c < len(set)*64; c++ {
+			if set.IsSet(c) {
+				cpus = append(cpus, c)
+			}
+		}
+	}
+	if len(cpus) == 0 {
+		for c := 0; c < runtime.NumCPU(); c++ {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus
 }
 
 func (o *Options) modelConfig(conns, subflows int, seed uint64) model.Config {
@@ -101,14 +129,16 @@ func (o *Options) modelConfig(conns, subflows int, seed uint64) model.Config {
 		Window: o.Window, AckRatio: o.AckRatio, Seed: seed, MTU: o.MTU}
 }
 
-// lockWorker locks the calling goroutine to its thread and, if pin, the
-// thread to one CPU.
-func lockWorker(i int, pin bool) (cpu int, err error) {
+// lockWorker locks the calling goroutine to its thread and, if o.Pin,
+// the thread to the (i mod n)-th of the n CPUs in o.cpus. The goroutine
+// must end locked, so that the runtime ends the thread with it instead of
+// handing a pinned thread back to other goroutines.
+func lockWorker(i int, o *Options) (cpu int, err error) {
 	runtime.LockOSThread()
-	if !pin {
+	if !o.Pin {
 		return -1, nil
 	}
-	cpu = i % runtime.NumCPU()
+	cpu = o.cpus[i%len(o.cpus)]
 	var set unix.CPUSet
 	set.Set(cpu)
 	if err := unix.SchedSetaffinity(0, &set); err != nil {
@@ -214,15 +244,29 @@ func idleMemory(o *Options, r *Report) error {
 	return nil
 }
 
+// setupWave is the number of connections the setup phase opens at once
+// (a wave), with the engine's Tick after each.
+const setupWave = 128
+
 // setupRate measures full handshakes plus one join per connection, per
-// worker, in parallel.
+// worker, in parallel: see SetupRate for what each figure counts.
 func setupRate(o *Options, r *Report) error {
 	type res struct {
-		conns            uint64
-		wallNs, engineNs int64
-		cpuNs            int64 // the thread's CPU time over wallNs
-		err              error
-		cpu              int
+		conns          uint64
+		batches, waves int
+		// the quiet waves (no context switch of the thread): their
+		// connections, engine time (ProcessBurst and Tick) and whole
+		// time (engine and model), wall clock, which is CPU time there
+		quiet                      int
+		quietConns                 uint64
+		quietEngineNs, quietLoopNs int64
+		engineNs                   int64   // every wave's engine wall time
+		engineScaledNs             float64 // scaled batch by batch by CPU over wall
+		wallNs, cpuNs              int64   // the batches'
+		releaseNs                  int64   // the thread's CPU time in Release
+		rates                      []float64
+		err                        error
+		cpu                        int
 	}
 	out := make([]res, o.Workers)
 	keys, err := newExchangeKeys(o.Workers, o.KeyCores)
@@ -234,9 +278,8 @@ func setupRate(o *Options, r *Report) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer runtime.UnlockOSThread()
 			rs := &out[w]
-			if rs.cpu, rs.err = lockWorker(w, o.Pin); rs.err != nil {
+			if rs.cpu, rs.err = lockWorker(w, o); rs.err != nil {
 				return
 			}
 			m, err := model.New(model.Config{Connections: o.SetupBatch, Subflows: 2, Seed: uint64(100 + w)})
@@ -249,32 +292,63 @@ func setupRate(o *Options, r *Report) error {
 				rs.err = err
 				return
 			}
+			rs.rates = make([]float64, 0, 1024)
 			deadline := model.Nanotime() + int64(o.SetupDuration)
 			for model.Nanotime() < deadline {
-				m.ResetStats()
-				c0 := threadCPU()
-				t0 := model.Nanotime()
-				if err := m.EstablishAll(128); err != nil {
-					rs.err = err
-					return
+				ub0, tb0 := threadUsage(), model.Nanotime()
+				var eng, qEng int64
+				var qConns uint64
+				for first := 0; first < o.SetupBatch; first += setupWave {
+					n := min(setupWave, o.SetupBatch-first)
+					m.ResetStats()
+					u0 := threadUsage()
+					t0 := model.Nanotime()
+					if err := m.EstablishWave(first, n); err != nil {
+						rs.err = err
+						return
+					}
+					t1 := model.Nanotime()
+					u1 := threadUsage()
+					e := m.Stats.EngineNs[0] + m.Stats.EngineNs[1] + m.Stats.TickNs
+					eng += e
+					rs.waves++
+					if u1.switches == u0.switches {
+						rs.quiet++
+						qConns += uint64(n)
+						qEng += e
+						rs.quietLoopNs += t1 - t0
+					}
 				}
-				rs.wallNs += model.Nanotime() - t0
+				wall := model.Nanotime() - tb0
+				cpu := min(threadUsage().cpuNs-ub0.cpuNs, wall) // getrusage counts whole microseconds
 				if err := keys[w].err; err != nil {
 					rs.err = err
 					return
 				}
-				rs.cpuNs += threadCPU() - c0
-				rs.engineNs += m.Stats.EngineNs[0] + m.Stats.EngineNs[1] + m.Stats.TickNs
+				rs.batches++
 				rs.conns += uint64(o.SetupBatch)
+				rs.wallNs += wall
+				rs.cpuNs += cpu
+				rs.engineNs += eng
+				if wall > 0 {
+					rs.engineScaledNs += float64(eng) * float64(cpu) / float64(wall)
+				}
+				rs.quietConns += qConns
+				rs.quietEngineNs += qEng
+				if qEng > 0 {
+					rs.rates = append(rs.rates, float64(qConns)/(float64(qEng)/1e9))
+				}
+				u2 := threadUsage()
 				if err := m.Release(); err != nil {
 					rs.err = err
 					return
 				}
+				rs.releaseNs += threadUsage().cpuNs - u2.cpuNs
 			}
 		}()
 	}
 	wg.Wait()
-	s := &SetupRate{Batch: o.SetupBatch, Subflows: 2, KeyCores: o.KeyCores}
+	s := &SetupRate{Batch: o.SetupBatch, Wave: setupWave, Subflows: 2, KeyCores: o.KeyCores, Definition: SetupDefinition}
 	var hashes, drawn uint64
 	for _, k := range keys {
 		hashes += k.hashes()
@@ -283,40 +357,95 @@ func setupRate(o *Options, r *Report) error {
 	if drawn > 0 {
 		s.SHA256PerKey = float64(hashes) / float64(drawn)
 	}
+	var rates []float64
+	k := float64(o.Workers)
 	for w, rs := range out {
 		if rs.err != nil {
 			return fmt.Errorf("setup phase, worker %d: %w", w, rs.err)
 		}
-		pw := SetupWorker{Worker: w, CPU: rs.cpu, Connections: rs.conns,
-			ConnsPerSec:       float64(rs.conns) / (float64(rs.wallNs) / 1e9),
-			EngineConnsPerSec: float64(rs.conns) / (float64(rs.engineNs) / 1e9),
-			UsPerConn:         float64(rs.wallNs) / 1e3 / float64(rs.conns),
-			EngineUsPerConn:   float64(rs.engineNs) / 1e3 / float64(rs.conns)}
-		if rs.cpuNs > 0 {
-			// Engine CPU time: its share of the wall time applied to the
-			// thread's CPU time (preemption hits both alike).
-			pw.CPUConnsPerSec = float64(rs.conns) / (float64(rs.cpuNs) / 1e9)
-			pw.EngineCPUConnsPerSec = float64(rs.conns) / (float64(rs.engineNs) * float64(rs.cpuNs) / float64(rs.wallNs) / 1e9)
+		if rs.conns == 0 || rs.engineNs <= 0 || rs.cpuNs <= 0 {
+			return fmt.Errorf("setup phase, worker %d: no batch of %d connections completed in %s", w, o.SetupBatch, o.SetupDuration)
 		}
-		s.CPUConnsPerSecPerCore += pw.CPUConnsPerSec / float64(o.Workers)
-		s.EngineCPUConnsPerSecPerCore += pw.EngineCPUConnsPerSec / float64(o.Workers)
+		n := float64(rs.conns)
+		pw := SetupWorker{Worker: w, CPU: rs.cpu, Connections: rs.conns, Batches: rs.batches, Waves: rs.waves, QuietWaves: rs.quiet,
+			ScaledEngineConnsPerSec: n / (rs.engineScaledNs / 1e9),
+			ConnsPerSec:             n / (float64(rs.wallNs) / 1e9),
+			ReleaseUsPerConn:        float64(rs.releaseNs) / 1e3 / n,
+		}
+		if rs.quiet > 0 {
+			q := float64(rs.quietConns)
+			pw.EngineUsPerConn = float64(rs.quietEngineNs) / 1e3 / q
+			pw.LoopUsPerConn = float64(rs.quietLoopNs) / 1e3 / q
+		} else {
+			// No quiet wave at all: the scaled estimate, for the engine
+			// and for the whole loop.
+			pw.EngineUsPerConn = rs.engineScaledNs / 1e3 / n
+			pw.LoopUsPerConn = float64(rs.cpuNs) / 1e3 / n
+		}
+		pw.EngineCPUConnsPerSec = 1e6 / pw.EngineUsPerConn
+		pw.CPUConnsPerSec = 1e6 / pw.LoopUsPerConn
 		s.Workers = append(s.Workers, pw)
 		s.Connections += rs.conns
-		s.ConnsPerSecPerCore += pw.ConnsPerSec / float64(o.Workers)
-		s.EngineConnsPerSecPerCore += pw.EngineConnsPerSec / float64(o.Workers)
+		s.Batches += rs.batches
+		s.Waves += rs.waves
+		s.QuietWaves += rs.quiet
+		s.EngineCPUConnsPerSecPerCore += pw.EngineCPUConnsPerSec / k
+		s.CPUConnsPerSecPerCore += pw.CPUConnsPerSec / k
+		s.ScaledEngineConnsPerSecPerCore += pw.ScaledEngineConnsPerSec / k
+		s.ConnsPerSecPerCore += pw.ConnsPerSec / k
 		s.ConnsPerSec += pw.ConnsPerSec
+		s.ReleaseUsPerConn += pw.ReleaseUsPerConn / k
+		rates = append(rates, rs.rates...)
 	}
+	s.EngineUsPerConn = 1e6 / s.EngineCPUConnsPerSecPerCore
+	s.LoopUsPerConn = 1e6 / s.CPUConnsPerSecPerCore
+	s.ModelUsPerConn = s.LoopUsPerConn - s.EngineUsPerConn
+	s.BatchMedian, s.BatchP10, s.BatchP90 = quantile(rates, 0.5), quantile(rates, 0.1), quantile(rates, 0.9)
 	r.Setup = s
 	return nil
 }
 
-// threadCPU returns the calling thread's CPU time (user + system).
-func threadCPU() int64 {
-	var ru unix.Rusage
-	if unix.Getrusage(unix.RUSAGE_THREAD, &ru) != nil {
+// SetupDefinition is the setup headline's definition, as the reports
+// carry it (SetupRate.Definition; results/README.md says the same).
+const SetupDefinition = "connections set up per second of the engine's CPU time on one core. " +
+	"A connection is an MP_CAPABLE handshake (the client's SYN, the server's SYN/ACK with key_P, the client's third ACK) " +
+	"and one MP_JOIN (SYN, SYN/ACK with the 64-bit HMAC, third ACK with the 160-bit HMAC verified, fourth ACK), " +
+	"opened in waves of 128 with the engine's Tick (key refill) after each. " +
+	"The engine's CPU time is the wall time inside Engine.ProcessBurst and Engine.Tick in the waves during which " +
+	"the worker thread was never switched out (getrusage RUSAGE_THREAD counts no context switch across the wave), " +
+	"where wall time is the thread's CPU time; the other waves are left out of the figure. " +
+	"Not counted: the model's own work (building and checking the client's and the server's packets, " +
+	"the client's key hashing and HMACs) and the release of the connections by the engine's timers. " +
+	"Mean over workers, one worker per core."
+
+// quantile returns the q-quantile of v (nearest rank; v is sorted in
+// place), or 0 for an empty v.
+func quantile(v []float64, q float64) float64 {
+	if len(v) == 0 {
 		return 0
 	}
-	return ru.Utime.Sec*1e9 + int64(ru.Utime.Usec)*1e3 + ru.Stime.Sec*1e9 + int64(ru.Stime.Usec)*1e3
+	sort.Float64s(v)
+	i := int(q*float64(len(v)-1) + 0.5)
+	return v[min(max(i, 0), len(v)-1)]
+}
+
+// usage is the calling thread's CPU time and context switches.
+type usage struct {
+	cpuNs    int64
+	switches int64 // voluntary and involuntary
+}
+
+// threadCPU returns the calling thread's CPU time (user + system).
+func threadCPU() int64 { return threadUsage().cpuNs }
+
+// threadUsage reads the calling thread's getrusage(RUSAGE_THREAD).
+func threadUsage() usage {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_THREAD, &ru) != nil {
+		return usage{}
+	}
+	return usage{cpuNs: ru.Utime.Sec*1e9 + int64(ru.Utime.Usec)*1e3 + ru.Stime.Sec*1e9 + int64(ru.Stime.Usec)*1e3,
+		switches: ru.Nvcsw + ru.Nivcsw}
 }
 
 // gcPauses returns the total of the /gc/pauses:seconds histogram (bucket
@@ -366,7 +495,6 @@ func runTraffic(o *Options, engine bool, d time.Duration, progress io.Writer, be
 		done.Add(1)
 		go func() {
 			defer done.Done()
-			defer runtime.UnlockOSThread()
 			rs := &out[w]
 			signalled := false
 			defer func() {
@@ -374,7 +502,7 @@ func runTraffic(o *Options, engine bool, d time.Duration, progress io.Writer, be
 					ready.Done()
 				}
 			}()
-			if rs.cpu, rs.err = lockWorker(w, o.Pin); rs.err != nil {
+			if rs.cpu, rs.err = lockWorker(w, o); rs.err != nil {
 				return
 			}
 			m, err := model.New(o.modelConfig(o.Connections, o.Subflows, uint64(1000+w)))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/flexcp/flexcp/steering"
+	"github.com/flexcp/flexcp/translate/mpcrypto"
 )
 
 // keyRefill is how many keys each pool grinds per engine Tick, as a
@@ -53,6 +54,7 @@ func newExchangeKeys(workers, cores int) ([]*exchangeKeys, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pktgen: key pool %d: %w", c, err)
 		}
+		p.SetHash(mpcrypto.KeyHash) // as the dataplane's workers do
 		k := out[c%workers]
 		k.pools = append(k.pools, p)
 	}

@@ -75,47 +75,81 @@ type IdleMemory struct {
 	ModelBytesPerConn float64 `json:"model_bytes_per_conn"`
 }
 
-// SetupRate is the connection setup phase.
+// SetupRate is the connection setup phase. Its headline is
+// EngineCPUConnsPerSecPerCore, defined by Definition (SetupDefinition).
 type SetupRate struct {
+	// Batch connections are set up in waves of Wave, then released.
 	Batch    int `json:"batch"`
+	Wave     int `json:"wave"`
 	Subflows int `json:"subflows"`
 	// KeyCores is the core count key_P's tokens were ground for (one
 	// steering.KeyExchange, see Options.KeyCores), and SHA256PerKey the
 	// pools' SHA-256 computations over the keys drawn (timed, in the
-	// figures above): about (Mask+1)/KeyCores, 1.33 for 24 cores.
+	// engine's figures): about (Mask+1)/KeyCores, 1.33 for 24 cores.
 	KeyCores     int     `json:"key_cores"`
 	SHA256PerKey float64 `json:"sha256_per_key"`
-	// Connections set up by all workers.
+	// Definition says in words what EngineCPUConnsPerSecPerCore counts.
+	Definition string `json:"definition"`
+	// Connections set up by all workers, in Batches batches and Waves
+	// waves, QuietWaves of which ran without a context switch of their
+	// worker thread (the waves the headline counts).
 	Connections uint64 `json:"connections"`
-	// ConnsPerSec: all workers together, wall time (model included).
-	ConnsPerSec float64 `json:"conns_per_sec"`
-	// ConnsPerSecPerCore: the mean over workers, wall time.
-	ConnsPerSecPerCore float64 `json:"conns_per_sec_per_core"`
-	// EngineConnsPerSecPerCore: the mean over workers, engine time only
-	// (ProcessBurst and Tick).
-	EngineConnsPerSecPerCore float64 `json:"engine_conns_per_sec_per_core"`
-	// CPUConnsPerSecPerCore and EngineCPUConnsPerSecPerCore: the same
-	// from the worker threads' CPU time (getrusage RUSAGE_THREAD; the
-	// engine's part scaled by its share of the wall time), which a
-	// machine shared with other processes does not inflate.
-	CPUConnsPerSecPerCore       float64       `json:"cpu_conns_per_sec_per_core"`
-	EngineCPUConnsPerSecPerCore float64       `json:"engine_cpu_conns_per_sec_per_core"`
-	Workers                     []SetupWorker `json:"workers"`
+	Batches     int    `json:"batches"`
+	Waves       int    `json:"waves"`
+	QuietWaves  int    `json:"quiet_waves"`
+	// EngineCPUConnsPerSecPerCore is the headline: connections per
+	// second of the engine's CPU time, mean over workers (Definition);
+	// EngineUsPerConn is its inverse in microseconds.
+	EngineCPUConnsPerSecPerCore float64 `json:"engine_cpu_conns_per_sec_per_core"`
+	EngineUsPerConn             float64 `json:"engine_cpu_us_per_conn"`
+	// BatchMedian, BatchP10 and BatchP90: the headline batch by batch
+	// (its quiet waves; every worker's batches together), its median and
+	// 10th and 90th percentiles: the spread of the run.
+	BatchMedian float64 `json:"engine_cpu_conns_per_sec_batch_median"`
+	BatchP10    float64 `json:"engine_cpu_conns_per_sec_batch_p10"`
+	BatchP90    float64 `json:"engine_cpu_conns_per_sec_batch_p90"`
+	// ScaledEngineConnsPerSecPerCore: the same from every wave, the
+	// engine's wall time scaled batch by batch by the thread's CPU time
+	// over its wall time (the data phase's estimate), mean over workers:
+	// a cross-check of the headline.
+	ScaledEngineConnsPerSecPerCore float64 `json:"scaled_engine_conns_per_sec_per_core"`
+	// CPUConnsPerSecPerCore: connections per second of the worker
+	// threads' whole time in the quiet waves (engine and model: the
+	// client's and the server's packets and crypto), mean over workers;
+	// LoopUsPerConn its inverse, ModelUsPerConn = LoopUsPerConn -
+	// EngineUsPerConn.
+	CPUConnsPerSecPerCore float64 `json:"cpu_conns_per_sec_per_core"`
+	LoopUsPerConn         float64 `json:"loop_cpu_us_per_conn"`
+	ModelUsPerConn        float64 `json:"model_cpu_us_per_conn"`
+	// ReleaseUsPerConn: the thread CPU time of releasing the batches by
+	// the engine's timers (Model.Release), per connection; in none of
+	// the figures above.
+	ReleaseUsPerConn float64 `json:"release_cpu_us_per_conn"`
+	// ConnsPerSec and ConnsPerSecPerCore: over the batches' wall time
+	// (engine, model, the measurement's own getrusage calls, and whatever
+	// else ran on the workers' CPUs), all workers together and the mean
+	// per worker.
+	ConnsPerSec        float64       `json:"conns_per_sec"`
+	ConnsPerSecPerCore float64       `json:"conns_per_sec_per_core"`
+	Workers            []SetupWorker `json:"workers"`
 }
 
-// SetupWorker is one worker's setup phase.
+// SetupWorker is one worker's setup phase (see SetupRate for the
+// fields).
 type SetupWorker struct {
-	Worker            int     `json:"worker"`
-	CPU               int     `json:"cpu"`
-	Connections       uint64  `json:"connections"`
-	ConnsPerSec       float64 `json:"conns_per_sec"`
-	EngineConnsPerSec float64 `json:"engine_conns_per_sec"`
-	UsPerConn         float64 `json:"us_per_conn"`
-	EngineUsPerConn   float64 `json:"engine_us_per_conn"`
-	// CPUConnsPerSec and EngineCPUConnsPerSec: from the thread's CPU
-	// time (see SetupRate).
-	CPUConnsPerSec       float64 `json:"cpu_conns_per_sec"`
-	EngineCPUConnsPerSec float64 `json:"engine_cpu_conns_per_sec"`
+	Worker                  int     `json:"worker"`
+	CPU                     int     `json:"cpu"`
+	Connections             uint64  `json:"connections"`
+	Batches                 int     `json:"batches"`
+	Waves                   int     `json:"waves"`
+	QuietWaves              int     `json:"quiet_waves"`
+	EngineCPUConnsPerSec    float64 `json:"engine_cpu_conns_per_sec"`
+	EngineUsPerConn         float64 `json:"engine_cpu_us_per_conn"`
+	ScaledEngineConnsPerSec float64 `json:"scaled_engine_conns_per_sec"`
+	CPUConnsPerSec          float64 `json:"cpu_conns_per_sec"`
+	LoopUsPerConn           float64 `json:"loop_cpu_us_per_conn"`
+	ReleaseUsPerConn        float64 `json:"release_cpu_us_per_conn"`
+	ConnsPerSec             float64 `json:"conns_per_sec"`
 }
 
 // DataPhase is the traffic through the engines. Index 0 of a pair is client
@@ -294,11 +328,18 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		writeWireRows(wr, row)
 	}
 	if s := r.Setup; s != nil {
+		how := fmt.Sprintf("%d of %d waves without a context switch", s.QuietWaves, s.Waves)
+		if s.QuietWaves == 0 {
+			how = "no wave without a context switch: scaled estimate"
+		}
+		row("**setup: connections/s per core, engine only** (handshake + 1 join, engine CPU time: results/README.md)", "**%.0f** (%.2f us per connection; %s)",
+			s.EngineCPUConnsPerSecPerCore, s.EngineUsPerConn, how)
+		row(fmt.Sprintf("setup: the same batch by batch (%d connections), median (10th-90th percentile) / every wave, scaled by thread CPU over wall time", s.Batch),
+			"%.0f (%.0f-%.0f) / %.0f", s.BatchMedian, s.BatchP10, s.BatchP90, s.ScaledEngineConnsPerSecPerCore)
+		row("setup: connections/s per core with the model (engine + the model's client and server)", "%.0f (%.2f us per connection: engine %.2f + model %.2f)",
+			s.CPUConnsPerSecPerCore, s.LoopUsPerConn, s.EngineUsPerConn, s.ModelUsPerConn)
 		row("setup: key_P tokens for N cores (key exchange) / SHA-256 per key", "N=%d / %.2f", s.KeyCores, s.SHA256PerKey)
-		row("setup: connections/s per core (handshake + 1 join, wall)", "%.0f", s.ConnsPerSecPerCore)
-		row("setup: connections/s per core (engine time only)", "%.0f", s.EngineConnsPerSecPerCore)
-		row("setup: connections/s, all workers", "%.0f", s.ConnsPerSec)
-		row("setup from thread CPU time: connections/s per core (wall-equivalent / engine only)", "%.0f / %.0f", s.CPUConnsPerSecPerCore, s.EngineCPUConnsPerSecPerCore)
+		row("setup: release by the engine's timers, us per connection (thread CPU, in no figure above)", "%.2f", s.ReleaseUsPerConn)
 	}
 	if im := r.IdleMemory; im != nil {
 		row("memory per idle connection, engine (prealloc + established)", "%.0f B (%.0f + %.0f), K=%d, %d subflows",

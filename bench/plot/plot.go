@@ -38,8 +38,6 @@ type report struct {
 		Workers int    `json:"workers"`
 	} `json:"config"`
 	Setup *struct {
-		ConnsPerSecPerCore          float64 `json:"conns_per_sec_per_core"`
-		EngineConnsPerSecPerCore    float64 `json:"engine_conns_per_sec_per_core"`
 		CPUConnsPerSecPerCore       float64 `json:"cpu_conns_per_sec_per_core"`
 		EngineCPUConnsPerSecPerCore float64 `json:"engine_cpu_conns_per_sec_per_core"`
 	} `json:"setup"`
@@ -75,12 +73,11 @@ type Run struct {
 	// CPUMpps: dataplane mode, the Mpps of all workers from their CPU
 	// time (Workers x cpu_mpps_per_worker).
 	CPUMpps float64
-	// SetupPerCore and SetupPerCoreEngine: engine mode, connections set up
-	// per second per core, wall time and engine time only.
-	SetupPerCore, SetupPerCoreEngine float64
-	// SetupPerCoreCPU and SetupPerCoreEngineCPU: the same from the worker
-	// threads' CPU time (0 in reports that predate it).
-	SetupPerCoreCPU, SetupPerCoreEngineCPU float64
+	// SetupPerCoreEngineCPU and SetupPerCoreCPU: engine mode, connections
+	// set up per second per core from the worker threads' CPU time, the
+	// engine alone (the setup headline, results/README.md) and with the
+	// model (0 in reports that predate them).
+	SetupPerCoreEngineCPU, SetupPerCoreCPU float64
 	// CPUNsPerPkt: dataplane mode, the workers' CPU ns per packet.
 	CPUNsPerPkt float64
 	// RxPackets and Handoffs: dataplane mode, from the dataplane's
@@ -177,8 +174,7 @@ func loadReport(path string) (Run, error) {
 		}
 		run.Mpps, run.PayloadGbps = r.Data.Mpps, r.Data.PayloadGbps
 		if r.Setup != nil {
-			run.SetupPerCore, run.SetupPerCoreEngine = r.Setup.ConnsPerSecPerCore, r.Setup.EngineConnsPerSecPerCore
-			run.SetupPerCoreCPU, run.SetupPerCoreEngineCPU = r.Setup.CPUConnsPerSecPerCore, r.Setup.EngineCPUConnsPerSecPerCore
+			run.SetupPerCoreEngineCPU, run.SetupPerCoreCPU = r.Setup.EngineCPUConnsPerSecPerCore, r.Setup.CPUConnsPerSecPerCore
 		}
 	case "dataplane":
 		dp := r.Dataplane
@@ -482,7 +478,7 @@ func affinityPlot(d *Data) (*plot.Plot, string, error) {
 func setupPlot(d *Data) (*plot.Plot, string, error) {
 	var runs []Run
 	for _, r := range d.Runs {
-		if r.Mode == "engine" && r.SetupPerCore > 0 {
+		if r.Mode == "engine" && r.SetupPerCoreEngineCPU > 0 {
 			runs = append(runs, r)
 		}
 	}
@@ -494,17 +490,15 @@ func setupPlot(d *Data) (*plot.Plot, string, error) {
 		label string
 		get   func(Run) float64
 	}{
-		{"wall, model's client crypto included", func(r Run) float64 { return r.SetupPerCore }},
-		{"wall, engine time only", func(r Run) float64 { return r.SetupPerCoreEngine }},
-		{"thread CPU time, model included", func(r Run) float64 { return r.SetupPerCoreCPU }},
-		{"thread CPU time, engine only", func(r Run) float64 { return r.SetupPerCoreEngineCPU }},
+		{"engine only (the headline)", func(r Run) float64 { return r.SetupPerCoreEngineCPU }},
+		{"with the model's client and server", func(r Run) float64 { return r.SetupPerCoreCPU }},
 	}
 	names := make([]string, len(runs))
 	for i, r := range runs {
 		names[i] = fmt.Sprintf("%d worker(s)", r.Workers)
 	}
 	p := plot.New()
-	p.Title.Text = "connection setup (handshake + 1 join), engine mode"
+	p.Title.Text = "connection setup (handshake + 1 join), engine mode, thread CPU time"
 	p.Y.Label.Text = "thousand connections/s per core"
 	w := vg.Points(14)
 	top := 300.0
@@ -618,11 +612,9 @@ func writeCSV(d *Data, ps []*Projection, path string) error {
 		if r.Mode == "dataplane" {
 			add("cpu_mpps", r.CPUMpps)
 		}
-		if r.SetupPerCore > 0 {
-			add("setup_per_core", r.SetupPerCore)
-			add("setup_per_core_engine", r.SetupPerCoreEngine)
-			add("setup_per_core_cpu", r.SetupPerCoreCPU)
+		if r.SetupPerCoreEngineCPU > 0 {
 			add("setup_per_core_engine_cpu", r.SetupPerCoreEngineCPU)
+			add("setup_per_core_cpu", r.SetupPerCoreCPU)
 		}
 	}
 	for _, c := range d.Compare {

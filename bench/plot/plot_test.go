@@ -31,7 +31,7 @@ func fixture(t *testing.T) string {
 		writeJSON(t, dir, "engine-w"+string(rune('0'+w))+".json", map[string]any{
 			"mode": "engine", "machine": machine,
 			"config": map[string]any{"sizes": []int{64, 1432}, "mix": "64:1,1432:3", "workers": w},
-			"setup":  map[string]any{"conns_per_sec_per_core": 150000.0 * float64(w), "engine_conns_per_sec_per_core": 350000.0},
+			"setup":  map[string]any{"cpu_conns_per_sec_per_core": 150000.0 * float64(w), "engine_cpu_conns_per_sec_per_core": 350000.0},
 			"data":   map[string]any{"mpps": 0.9 * float64(w), "payload_gbps": 5.5 * float64(w)},
 		})
 		for _, size := range []int{64, 1432} {
@@ -113,7 +113,7 @@ func TestDrawFromDataFiles(t *testing.T) {
 	for _, r := range rows[1:] {
 		found[r[1]+"/"+r[5]] = true
 	}
-	for _, k := range []string{"engine/setup_per_core", "dataplane/mpps", "dataplane/cpu_mpps", "compare/c2s_gbps", "compare/s2c_cpu"} {
+	for _, k := range []string{"engine/setup_per_core_engine_cpu", "dataplane/mpps", "dataplane/cpu_mpps", "compare/c2s_gbps", "compare/s2c_cpu"} {
 		if !found[k] {
 			t.Errorf("plots.csv has no %s row", k)
 		}
