@@ -60,6 +60,7 @@ def main():
         "flexcp-poll": "flexcp, AF_XDP, 1 worker, idle poll",
         "flexcp-routed": "flexcp routing plain TCP (path 1, not translated)",
         "flexcp-1sf": "flexcp, MPTCP client held to one subflow (path 1, translated)",
+        "testpmd-mptcp": "dpdk-testpmd io, Linux MPTCP at both ends, one subflow (path 1)",
         "kernel": "Linux MPTCP end to end, kernel forwarding (CPU = softirq)",
         "nginx-1w": "nginx stream, 1 worker",
         "nginx-2w": "nginx stream, 2 workers",
@@ -67,7 +68,7 @@ def main():
         "haproxy-2t": "haproxy tcp, nbthread 2",
         "baseline": "baseline: no traffic",
     }
-    order = ["testpmd", "flexcp", "flexcp-poll", "flexcp-routed", "flexcp-1sf", "kernel", "nginx-1w", "nginx-2w", "haproxy-1t", "haproxy-2t"]
+    order = ["testpmd", "testpmd-mptcp", "flexcp", "flexcp-poll", "flexcp-routed", "flexcp-1sf", "kernel", "nginx-1w", "nginx-2w", "haproxy-1t", "haproxy-2t"]
     present = [n for n in order if any(r["name"] == n for r in rows)]
     proxies = [n for n in ["nginx-1w", "nginx-2w", "haproxy-1t", "haproxy-2t"] if n in present]
 
@@ -162,6 +163,18 @@ def main():
             tc, ts = val("testpmd", "throughput", "c2s"), val("testpmd", "throughput", "s2c")
             w(f"| {what} | {fmt(c)} | {fmt(c / tc if tc else None)}x | {fmt(s_)} | {fmt(s_ / ts if ts else None)}x |")
         w("")
+        if get("testpmd-mptcp", "throughput", "c2s") is not None:
+            mc, ms = val("testpmd-mptcp", "throughput", "c2s"), val("testpmd-mptcp", "throughput", "s2c")
+            fc, fs = val("flexcp-1sf", "throughput", "c2s"), val("flexcp-1sf", "throughput", "s2c")
+            w("The translation step against the same traffic's own ceiling: Linux MPTCP at both ends,")
+            w("one subflow, through testpmd (the end hosts' MPTCP stacks cost the same there, and on")
+            w("veths they run inside the forwarder's send()):")
+            w("")
+            w("| | client->server | server->client |")
+            w("| --- | --- | --- |")
+            w(f"| testpmd, MPTCP end to end, one subflow | {fmt(mc)} | {fmt(ms)} |")
+            w(f"| flexcp, MPTCP client to TCP server, one subflow | {fmt(fc)} ({fmt(fc / mc if mc else None)}x) | {fmt(fs)} ({fmt(fs / ms if ms else None)}x) |")
+            w("")
 
     # Fixed load.
     w(f"## CPU at a fixed offered load (iperf3 -b {meta['rate']})")

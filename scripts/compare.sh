@@ -20,7 +20,10 @@
 #             Two more throughput rows split flexcp's gap to testpmd: a plain
 #             TCP client routed through flexcp ("flexcp-routed", testpmd's
 #             traffic) and an MPTCP client limited to one subflow
-#             ("flexcp-1sf": translated, no join).
+#             ("flexcp-1sf": translated, no join). And "testpmd-mptcp": Linux
+#             MPTCP at both ends, one subflow, through testpmd (the ceiling
+#             for MPTCP traffic: the end hosts' MPTCP stacks, which on veths
+#             run inside the forwarder's send()).
 #   kernel    Linux forwarding in PREFIX-p, MPTCP end to end (client and
 #             server MPTCP).
 #   nginx     nginx stream, worker_processes 1 and 2, listening on
@@ -70,7 +73,7 @@
 #         "value": 2.41, "unit": "Gbit/s", "cpu": 97.5}
 #        name       system: testpmd, flexcp, flexcp-poll (idle poll: tput
 #                   and pingpong only), flexcp-routed (tput and pingpong),
-#                   flexcp-1sf (tput), kernel,
+#                   flexcp-1sf (tput), testpmd-mptcp (tput), kernel,
 #                   nginx-1w, nginx-2w, haproxy-1t, haproxy-2t, baseline
 #        direction  "c2s", "s2c" or "both" (short, pingpong, baseline)
 #        metric     throughput (Gbit/s, median of RUNS)
@@ -416,6 +419,16 @@ if want testpmd; then
 	[ $ok = 1 ] || { log "testpmd does not forward"; exit 1; }
 	tput testpmd "" 198.18.3.2 "$tpid"
 	pingpong testpmd 198.18.3.2:5300 0 "$tpid"
+	# The ceiling for translated traffic: Linux MPTCP at both ends, one
+	# subflow over path 1, through the same testpmd (the MPTCP stacks'
+	# own cost, which on veths runs inside the forwarder's send()).
+	if test_on tput; then
+		stop_servers
+		start_servers 1
+		ip netns exec "$NSC" ip mptcp limits set subflows 0 add_addr_accepted 0
+		tput testpmd-mptcp "mptcpize run" 198.18.3.2 "$tpid"
+		ip netns exec "$NSC" ip mptcp limits set subflows 2 add_addr_accepted 2
+	fi
 	stop_pid "$tpid"
 	stop_pid "$holder"
 	stop_servers
