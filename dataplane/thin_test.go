@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"encoding/binary"
+	"slices"
 	"testing"
 
 	"github.com/flexcp/flexcp/dataplane/fwd"
@@ -79,18 +80,6 @@ func refs(fs []fwd.Frame) []uintptr {
 	return out
 }
 
-func equalRefs(a, b []uintptr) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestThinAcks: of a run of one connection's pure ACKs in a burst, those
 // a later pure ACK (ack at least as high) supersedes are removed, with
 // their Refs returned; data, SYN, FIN and RST segments, ACKs of other
@@ -133,10 +122,10 @@ func TestThinAcks(t *testing.T) {
 	for _, tc := range tests {
 		list := frames(tc.in)
 		kept, removed := o.thinAcks(list)
-		if got := refs(kept); !equalRefs(got, tc.kept) {
+		if got := refs(kept); !slices.Equal(got, tc.kept) {
 			t.Errorf("%s: kept %v, want %v", tc.name, got, tc.kept)
 		}
-		if !equalRefs(removed, tc.remove) && !(len(removed) == 0 && len(tc.remove) == 0) {
+		if !slices.Equal(removed, tc.remove) && !(len(removed) == 0 && len(tc.remove) == 0) {
 			t.Errorf("%s: removed %v, want %v", tc.name, removed, tc.remove)
 		}
 	}
