@@ -624,9 +624,13 @@ func (b *builder) proxy(c *Config, r *rawConfig) {
 		Linger:           DefaultLinger,
 		SubflowDeadAfter: DefaultSubflowDeadAfter,
 		StalePrompt:      DefaultStalePrompt,
+		ThinServerAcks:   DefaultThinServerAcks,
 	}
 	if rp.StalePrompt != nil {
 		p.StalePrompt = *rp.StalePrompt
+	}
+	if rp.ThinServerAcks != nil {
+		p.ThinServerAcks = *rp.ThinServerAcks
 	}
 	if rp.Enabled != nil {
 		p.Enabled = *rp.Enabled

@@ -46,6 +46,8 @@ const (
 	DefaultSubflowDeadAfter = 3 * time.Second
 	// DefaultStalePrompt: the stale prompt (I30) is on; results/path.md.
 	DefaultStalePrompt = true
+	// DefaultThinServerAcks: ACK thinning (dataplane/thin.go) is on.
+	DefaultThinServerAcks = true
 )
 
 // DefaultLcores is the worker CPU list used when the file has no lcores
@@ -409,6 +411,11 @@ type Proxy struct {
 	// and reinject its retransmission on a live subflow
 	// (docs/translation.md, I30). Default true (results/path.md).
 	StalePrompt bool
+	// ThinServerAcks: a worker frees the server's pure ACKs that a later
+	// pure ACK of the same connection in the same receive burst
+	// supersedes, before translation (docs/design.md, "ACK thinning").
+	// Default true.
+	ThinServerAcks bool
 	// SchedulerRules choose a scheduler per destination prefix (longest
 	// match), overriding Scheduler.
 	SchedulerRules []SchedulerRule

@@ -72,6 +72,7 @@ type rawProxy struct {
 
 	SubflowStaleAfter *string            `toml:"subflow_stale_after"`
 	StalePrompt       *bool              `toml:"stale_prompt"`
+	ThinServerAcks    *bool              `toml:"thin_server_acks"`
 	BackupPorts       *[]string          `toml:"backup_ports"`
 	PortPriority      *[]string          `toml:"port_priority"`
 	SchedulerRules    []rawSchedulerRule `toml:"scheduler_rule"`

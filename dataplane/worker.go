@@ -61,6 +61,7 @@ type Worker struct {
 	// (thin.go).
 	acksThinned uint64
 	thin        *thinScratch
+	thinAcks    bool     // translating, and [proxy] thin_server_acks
 	txPkts      []uint64 // per port, owner-only
 	txBytes     []uint64
 	rxPkts      []uint64
@@ -134,6 +135,7 @@ func newWorker(d *Dataplane, id, cpu int) (*Worker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dataplane: worker %d: %w", id, err)
 		}
+		w.thinAcks = d.cfg.Proxy.ThinServerAcks
 	}
 	return w, nil
 }
@@ -434,7 +436,7 @@ func (w *Worker) poll(t int64, pi, n int) int {
 		w.applyUpdates()
 	}
 	frames := w.frames[:n]
-	if w.eng != nil && w.side[pi] == translate.Core {
+	if w.thinAcks && w.side[pi] == translate.Core {
 		var removed []uintptr
 		if frames, removed = w.thin.thinAcks(frames); len(removed) > 0 {
 			for _, ref := range removed {
