@@ -42,7 +42,9 @@ integration: build
 # soak: mixed traffic with connection churn for DURATION (default 30m),
 # flexcp's memory and tables sampled every few seconds into
 # results/soak.csv and results/soak.md, with a flatness check at the end.
-# Not part of `test`.
+# Not part of `test`. SOAK_PROXY adds [proxy] lines (";"-separated, e.g.
+# SOAK_PROXY='thin_server_acks = false'); FCP_SERVER_CC sets the server's
+# congestion control (default: the machine's).
 DURATION ?= 30m
 soak: deps build
 	SOAK_DURATION=$(DURATION) $(GO) test -tags 'integration soak' -count=1 -timeout 0 -v -run '^TestSoak$$' ./tests/integration/

@@ -89,8 +89,13 @@ type e2e struct {
 }
 
 func newE2E(t *testing.T, serverAddr string, overrides ...string) *e2e {
+	return newE2EConfig(t, serverAddr, proxyConfig(t, overrides...))
+}
+
+// newE2EConfig is newE2E with flexcp's whole config given.
+func newE2EConfig(t *testing.T, serverAddr, cfg string) *e2e {
 	topology(t)
-	p := startProxy(t, proxyConfig(t, overrides...))
+	p := startProxy(t, cfg)
 	ln, err := listenTCP(serverAddr)
 	if err != nil {
 		t.Fatalf("listen in fcp-s: %v", err)

@@ -74,7 +74,10 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SOAK_INTERVAL: %v", err)
 	}
-	e := newE2E(t, "198.18.3.2:5001")
+	// SOAK_PROXY: extra [proxy] lines, ";"-separated (for example
+	// "thin_server_acks = false"); the server's congestion control is
+	// FCP_SERVER_CC's (listenTCP).
+	e := newE2EConfig(t, "198.18.3.2:5001", proxyConfig(t)+"\n"+strings.ReplaceAll(os.Getenv("SOAK_PROXY"), ";", "\n")+"\n")
 	base := idleBaseline(t, e.p)
 	start0 := time.Now()
 	load0 := loadAvg()
